@@ -33,7 +33,15 @@ int wpd_error_prefix(wpd_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    size_t pl = strlen(prefix);
+    if (pl > sizeof err->message - 3)
+        pl = sizeof err->message - 3;
+    memcpy(err->message, prefix, pl);
+    memcpy(err->message + pl, ": ", 2);
+    size_t room = sizeof err->message - pl - 3;
+    size_t ol = strnlen(old, room);
+    memcpy(err->message + pl + 2, old, ol);
+    err->message[pl + 2 + ol] = '\0';
     return -1;
 }
 
