@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wpdock/endpoint.h>
+
 #include "json.h"
 
 struct wpd_engine {
@@ -196,24 +198,13 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         lookup = env_lookup;
     if (!endpoint || !*endpoint)
         endpoint = wpd_endpoint_from_env(lookup, ctx);
-    const char *sep = strstr(endpoint, "://");
-    if (!sep || sep == endpoint) {
-        wpd_error_set(err, WPD_ERR_USAGE, 0,
-                      "engine endpoint \"%s\" has no scheme: expected e.g. "
-                      "unix:///var/run/docker.sock or tcp://host:2376",
-                      endpoint);
+    wpd_endpoint ep;
+    char perr[256];
+    if (wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr) != 0) {
+        wpd_error_set(err, WPD_ERR_USAGE, 0, "engine endpoint: %s", perr);
         return NULL;
     }
-    char scheme[32];
-    size_t sl = (size_t)(sep - endpoint);
-    if (sl >= sizeof scheme) {
-        wpd_error_set(err, WPD_ERR_USAGE, 0, "engine endpoint \"%s\": scheme too long", endpoint);
-        return NULL;
-    }
-    memcpy(scheme, endpoint, sl);
-    scheme[sl] = '\0';
-    for (char *p = scheme; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+    const char *scheme = ep.scheme;
     const wpd_plugin_info *pi = wpd_plugins_for_scheme(reg, scheme);
     if (!pi) {
         wpd_error_set(err, WPD_ERR_PLUGIN, 0,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <wpdock/endpoint.h>
 #include <wpdock/transport.h>
 
 #define UNIX_PLUGIN_VERSION "1.0.0"
@@ -14,18 +15,14 @@ static int unix_open(const char *endpoint, const wpd_transport_options *options,
                      wpd_conn_setup *setup, char *err, size_t errlen)
 {
     (void)options;
-    const char *prefix = "unix://";
-    if (strncmp(endpoint, prefix, strlen(prefix)) != 0) {
+    wpd_endpoint ep;
+    if (wpd_endpoint_parse(endpoint, &ep, err, errlen) != 0)
+        return -1;
+    if (strcmp(ep.scheme, "unix") != 0) {
         snprintf(err, errlen, "not a unix:// endpoint: \"%s\"", endpoint);
         return -1;
     }
-    const char *path = endpoint + strlen(prefix);
-    if (*path != '/') {
-        snprintf(err, errlen,
-                 "\"%s\": the socket path must be absolute, e.g. unix:///var/run/docker.sock",
-                 endpoint);
-        return -1;
-    }
+    const char *path = ep.path;
     struct sockaddr_un sun;
     if (strlen(path) >= sizeof sun.sun_path) {
         snprintf(err, errlen, "socket path %s is longer than the %zu bytes a unix socket allows",
