@@ -1,17 +1,339 @@
-/* exec.c - `wpdock exec`: run workflow files. */
+/* exec.c - `wpdock exec`: load workflow files, connect to the engine, run
+ * every workflow on the reactor, render events, handle SIGINT/SIGTERM and
+ * turn the outcome into the public exit status. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wpdock/engine.h>
+#include <wpdock/runtime.h>
 
 #include "cli.h"
+#include "output.h"
 
 void help_exec(FILE *out)
 {
-    fputs("usage: wpdock exec [OPTIONS] FILE.json...\n", out);
+    fputs(
+        "usage: wpdock exec [OPTIONS] FILE.json...\n"
+        "\n"
+        "Run each FILE (Woodpecker backend Config JSON; \"-\" reads stdin) with the\n"
+        "Woodpecker docker backend's semantics: stages in order, the steps of a stage\n"
+        "concurrently, one container per step. All files run at the same time.\n"
+        "\n"
+        "Output:\n"
+        "      --log-format FMT      text (default): `[step] line`, `[step:stderr] line`,\n"
+        "                            step start/result lines and a summary table;\n"
+        "                            json: one JSON event object per line on stdout\n"
+        "      --color WHEN          auto (default), always or never\n"
+        "\n"
+        "Engine:\n"
+        "  -H, --host URI            engine endpoint        (WOODPECKER_BACKEND_DOCKER_HOST, "
+        "DOCKER_HOST)\n"
+        "      --api-version V       pin the API version    (..._API_VERSION, "
+        "DOCKER_API_VERSION)\n"
+        "\n"
+        "Backend options (flag overrides the environment variable):\n"
+        "      --network NAME        also connect every step to this existing network\n"
+        "                            (WOODPECKER_BACKEND_DOCKER_NETWORK)\n"
+        "      --volumes LIST        comma-separated binds added to every step\n"
+        "                            (WOODPECKER_BACKEND_DOCKER_VOLUMES)\n"
+        "      --ipv6 BOOL           EnableIPv6 on the workflow network\n"
+        "                            (WOODPECKER_BACKEND_DOCKER_ENABLE_IPV6)\n"
+        "      --stop-timeout SECS   grace before SIGKILL when stopping steps, default 20\n"
+        "                            (WOODPECKER_BACKEND_DOCKER_STOP_TIMEOUT)\n"
+        "      --apparmor-profile P  (WOODPECKER_BACKEND_DOCKER_APPARMOR_PROFILE)\n"
+        "      --limit-mem BYTES     (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM)\n"
+        "      --limit-mem-swap BYTES (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM_SWAP)\n"
+        "      --limit-shm-size BYTES (WOODPECKER_BACKEND_DOCKER_LIMIT_SHM_SIZE)\n"
+        "      --limit-cpu-quota N   (WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_QUOTA)\n"
+        "      --limit-cpu-shares N  (WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_SHARES)\n"
+        "      --limit-cpu-set CPUS  (WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_SET)\n"
+        "      --cert-path DIR       TLS client files ca.pem cert.pem key.pem\n"
+        "                            (..._CERT_PATH, DOCKER_CERT_PATH)\n"
+        "      --tls-verify BOOL     verify the engine's certificate, default true\n"
+        "                            (..._TLS_VERIFY, DOCKER_TLS_VERIFY)\n"
+        "      (the WOODPECKER_LIMIT_* spellings of the limits are honoured too)\n"
+        "\n"
+        "JSON events (--log-format json):\n"
+        "  {\"event\":\"workflow\",\"workflow\":W,\"status\":\"started\"|\"success\"|\"failure\"|"
+        "\"canceled\"|\"error\",\"error\":MSG?}\n"
+        "  {\"event\":\"step\",\"workflow\":W,\"step\":NAME,\"uuid\":U,\"status\":\"started\"|"
+        "\"success\"|\"failure\"|\"skipped\"|\"canceled\"|\"error\",\"exit_code\":N?,\n"
+        "   \"oom_killed\":B?,\"started\":UNIX?,\"finished\":UNIX?,\"error\":MSG?}\n"
+        "  {\"event\":\"log\",\"workflow\":W,\"step\":NAME,\"stream\":\"stdout\"|\"stderr\","
+        "\"line\":TEXT}\n"
+        "  {\"event\":\"pull\",\"workflow\":W,\"step\":NAME,\"image\":I,\"layer\":ID,\"status\":S,"
+        "\"current\":N?,\"total\":N?}\n"
+        "\n"
+        "Exit status: 0 all workflows succeeded; 1 a workflow failed; 2 bad usage or\n"
+        "invalid input (nothing was created on the engine); 3 engine unreachable or\n"
+        "workflow setup failed; 130/143 interrupted by SIGINT/SIGTERM (a second signal\n"
+        "skips the stop grace period; containers, volumes and networks are still removed).\n",
+        out);
 }
+
+struct exec_state {
+    output out;
+    wpd_run **runs;
+    size_t n_runs;
+    size_t n_done;
+    bool all_done;
+    int first_signal;
+    int signals;
+};
+
+static void on_event(const wpd_event *ev, void *arg)
+{
+    struct exec_state *st = arg;
+    output_event(&st->out, ev);
+}
+
+static void on_run_done(wpd_run *run, void *arg)
+{
+    (void)run;
+    struct exec_state *st = arg;
+    if (++st->n_done == st->n_runs)
+        st->all_done = true;
+}
+
+static void on_signal(int signo, void *arg)
+{
+    struct exec_state *st = arg;
+    if (!st->first_signal)
+        st->first_signal = signo;
+    st->signals++;
+    bool hurry = st->signals > 1;
+    fprintf(stderr,
+            hurry ? "wpdock: %s again: killing containers now, then removing everything\n"
+                  : "wpdock: %s: canceling; stopping and removing containers (again to skip "
+                    "the stop grace period)\n",
+            signo == SIGINT ? "interrupted" : "terminated");
+    for (size_t i = 0; i < st->n_runs; i++)
+        wpd_run_cancel(st->runs[i], hurry);
+}
+
+static void print_summary(struct exec_state *st, wpd_workflow **wfs)
+{
+    FILE *o = st->out.out;
+    fprintf(o, "\n%-20s %-24s %-9s %-5s %s\n", "WORKFLOW", "STEP", "STATUS", "EXIT",
+            "DURATION");
+    for (size_t w = 0; w < st->n_runs; w++) {
+        const char *label = wpd_workflow_label(wfs[w]);
+        size_t n = wpd_run_step_count(st->runs[w]);
+        for (size_t i = 0; i < n; i++) {
+            wpd_step_summary s;
+            wpd_run_step_summary(st->runs[w], i, &s);
+            char exitbuf[16] = "-", dur[32] = "-";
+            if (s.has_exit_code)
+                snprintf(exitbuf, sizeof exitbuf, "%d", s.exit_code);
+            if (s.duration > 0)
+                snprintf(dur, sizeof dur, "%.1fs", s.duration);
+            fprintf(o, "%-20s %-24s %-9s %-5s %s%s\n", label, s.name, s.status, exitbuf, dur,
+                    s.detached ? " (detached)" : "");
+        }
+        fprintf(o, "%-20s %-24s %s\n", label, "(workflow)",
+                wpd_run_status_name(wpd_run_get_status(st->runs[w])));
+    }
+}
+
+enum {
+    OPT_LOG_FORMAT = 1000,
+    OPT_COLOR,
+    OPT_SETTING,
+};
 
 int cmd_exec(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("exec: not built yet");
-    return WPD_EXIT_FAILED;
+    static const char *const setting_flags[] = {
+        "network",        "volumes",         "ipv6",           "stop-timeout",
+        "apparmor-profile", "limit-mem",     "limit-mem-swap", "limit-shm-size",
+        "limit-cpu-quota", "limit-cpu-shares", "limit-cpu-set", "cert-path",
+        "tls-verify",     "api-version",     NULL};
+    struct option opts[32];
+    size_t no = 0;
+    opts[no++] = (struct option){"log-format", required_argument, 0, OPT_LOG_FORMAT};
+    opts[no++] = (struct option){"color", required_argument, 0, OPT_COLOR};
+    opts[no++] = (struct option){"host", required_argument, 0, 'H'};
+    for (size_t i = 0; setting_flags[i]; i++)
+        opts[no++] = (struct option){setting_flags[i], required_argument, 0, OPT_SETTING};
+    opts[no] = (struct option){0, 0, 0, 0};
+
+    const char *host = NULL;
+    bool json = false;
+    int color = -1;
+    const char *set_name[32];
+    const char *set_value[32];
+    size_t n_set = 0;
+    int c, idx = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:H:", opts, &idx)) != -1) {
+        switch (c) {
+        case 'H': host = optarg; break;
+        case OPT_LOG_FORMAT:
+            if (strcmp(optarg, "json") == 0)
+                json = true;
+            else if (strcmp(optarg, "text") == 0)
+                json = false;
+            else {
+                cli_error("exec: --log-format must be text or json, not \"%s\"", optarg);
+                return WPD_EXIT_USAGE;
+            }
+            break;
+        case OPT_COLOR:
+            if (strcmp(optarg, "always") == 0)
+                color = 1;
+            else if (strcmp(optarg, "never") == 0)
+                color = 0;
+            else if (strcmp(optarg, "auto") == 0)
+                color = -1;
+            else {
+                cli_error("exec: --color must be auto, always or never, not \"%s\"", optarg);
+                return WPD_EXIT_USAGE;
+            }
+            break;
+        case OPT_SETTING:
+            if (n_set < 32) {
+                set_name[n_set] = opts[idx].name;
+                set_value[n_set++] = optarg;
+            }
+            break;
+        case ':':
+            cli_error("exec: option \"%s\" needs a value", argv[optind - 1]);
+            return WPD_EXIT_USAGE;
+        default:
+            cli_error("exec: unknown option \"%s\" (see `wpdock exec --help`)", argv[optind - 1]);
+            return WPD_EXIT_USAGE;
+        }
+    }
+    int n_files = argc - optind;
+    if (n_files <= 0) {
+        cli_error("exec: no workflow file given (usage: wpdock exec [OPTIONS] FILE.json...)");
+        return WPD_EXIT_USAGE;
+    }
+
+    /* 1. everything that can be checked without the engine */
+    wpd_error err;
+    wpd_error_clear(&err);
+    int rc = WPD_EXIT_OK;
+    int stdin_uses = 0;
+    wpd_workflow **wfs = calloc((size_t)n_files, sizeof *wfs);
+    wpd_settings *settings = NULL;
+    wpd_reactor *r = NULL;
+    wpd_plugin_registry *reg = NULL;
+    wpd_engine *engine = NULL;
+    struct exec_state st = {0};
+    wpd_signal *sigint = NULL, *sigterm = NULL;
+
+    for (int i = 0; i < n_files; i++) {
+        const char *path = argv[optind + i];
+        if (strcmp(path, "-") == 0 && ++stdin_uses > 1) {
+            cli_error("exec: \"-\" (stdin) can be given only once");
+            rc = WPD_EXIT_USAGE;
+            goto out;
+        }
+        wfs[i] = wpd_workflow_load(path, &err);
+        if (!wfs[i]) {
+            cli_error("%s", err.message);
+            rc = WPD_EXIT_USAGE;
+            goto out;
+        }
+        for (size_t k = 0; k < wpd_workflow_warning_count(wfs[i]); k++)
+            cli_warn("%s", wpd_workflow_warning(wfs[i], k));
+    }
+    settings = wpd_settings_new(&err);
+    if (!settings) {
+        cli_error("%s", err.message);
+        rc = WPD_EXIT_USAGE;
+        goto out;
+    }
+    for (size_t i = 0; i < n_set; i++) {
+        if (strcmp(set_name[i], "api-version") == 0) {
+            setenv("WOODPECKER_BACKEND_DOCKER_API_VERSION", set_value[i], 1);
+            continue;
+        }
+        if (strcmp(set_name[i], "cert-path") == 0)
+            setenv("WOODPECKER_BACKEND_DOCKER_CERT_PATH", set_value[i], 1);
+        if (strcmp(set_name[i], "tls-verify") == 0)
+            setenv("WOODPECKER_BACKEND_DOCKER_TLS_VERIFY", set_value[i], 1);
+        if (wpd_settings_set(settings, set_name[i], set_value[i], &err) != 0) {
+            cli_error("exec: %s", err.message);
+            rc = WPD_EXIT_USAGE;
+            goto out;
+        }
+    }
+
+    /* 2. the engine */
+    r = wpd_reactor_new(&err);
+    if (!r) {
+        cli_error("%s", err.message);
+        rc = WPD_EXIT_FAILED;
+        goto out;
+    }
+    reg = wpd_plugins_load(NULL);
+    engine = wpd_engine_new(r, reg, NULL, host, NULL, NULL, &err);
+    if (!engine || wpd_engine_connect_sync(engine, &err) != 0) {
+        cli_error("%s", err.message);
+        rc = err.kind == WPD_ERR_USAGE ? WPD_EXIT_USAGE : WPD_EXIT_ENGINE;
+        goto out;
+    }
+    const wpd_engine_info *info = wpd_engine_get_info(engine);
+    if (info->warning && *info->warning)
+        cli_warn("%s", info->warning);
+
+    /* 3. run everything on the loop */
+    st.out.out = stdout;
+    st.out.json = json;
+    st.out.color = !json && (color == 1 || (color == -1 && isatty(STDOUT_FILENO)));
+    st.out.multi = n_files > 1;
+    st.n_runs = (size_t)n_files;
+    st.runs = calloc(st.n_runs, sizeof *st.runs);
+    for (size_t i = 0; i < st.n_runs; i++)
+        st.runs[i] = wpd_run_new(engine, settings, wfs[i], on_event, &st);
+    sigint = wpd_signal_new(r, SIGINT, on_signal, &st);
+    sigterm = wpd_signal_new(r, SIGTERM, on_signal, &st);
+    for (size_t i = 0; i < st.n_runs; i++)
+        wpd_run_start(st.runs[i], on_run_done, &st);
+    if (wpd_reactor_run_until(r, &st.all_done) != 0 && !st.all_done) {
+        cli_error("exec: the event loop stopped before every workflow finished");
+        rc = WPD_EXIT_FAILED;
+        goto out;
+    }
+    if (!json)
+        print_summary(&st, wfs);
+    fflush(stdout);
+
+    bool any_error = false, any_failure = false;
+    for (size_t i = 0; i < st.n_runs; i++) {
+        wpd_run_status s = wpd_run_get_status(st.runs[i]);
+        if (s == WPD_RUN_ERROR)
+            any_error = true;
+        else if (s != WPD_RUN_SUCCESS)
+            any_failure = true;
+    }
+    if (st.first_signal)
+        rc = st.first_signal == SIGINT ? WPD_EXIT_SIGINT : WPD_EXIT_SIGTERM;
+    else if (any_error)
+        rc = WPD_EXIT_ENGINE;
+    else if (any_failure)
+        rc = WPD_EXIT_FAILED;
+
+out:
+    wpd_signal_free(sigint);
+    wpd_signal_free(sigterm);
+    for (size_t i = 0; i < st.n_runs; i++)
+        wpd_run_free(st.runs[i]);
+    free(st.runs);
+    output_free(&st.out);
+    wpd_engine_free(engine);
+    wpd_plugins_free(reg);
+    wpd_reactor_free(r);
+    wpd_settings_destroy(settings);
+    for (int i = 0; i < n_files; i++)
+        wpd_workflow_free(wfs[i]);
+    free(wfs);
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <wpdock/error.h>
+#include <wpdock/runtime.h>
 
 #include "arena.h"
 

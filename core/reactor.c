@@ -229,12 +229,14 @@ void wpd_timer_start(wpd_timer *t, long ms)
 
 void wpd_timer_stop(wpd_timer *t)
 {
+    if (!t)
+        return;
     evtimer_del(&t->ev);
 }
 
 bool wpd_timer_pending(const wpd_timer *t)
 {
-    return evtimer_pending(&t->ev, NULL) != 0;
+    return t && evtimer_pending(&t->ev, NULL) != 0;
 }
 
 void wpd_timer_free(wpd_timer *t)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <wpdock/error.h>
+#include <wpdock/runtime.h>
 
 #include "config.h"
 

@@ -1,0 +1,251 @@
+/* output.c - rendering runtime events: `[step] line` text with step-start
+ * and step-result lines, or the JSON event lines of `--log-format json`. */
+#include "output.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    uint32_t min;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0)
+        len = 2, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+        len = 3, min = 0x800;
+    else if ((c & 0xF8) == 0xF0)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+void json_put_string(FILE *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    putc('"', out);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') {
+            putc('\\', out);
+            putc(c, out);
+            i++;
+        } else if (c < 0x20) {
+            switch (c) {
+            case '\n': fputs("\\n", out); break;
+            case '\r': fputs("\\r", out); break;
+            case '\t': fputs("\\t", out); break;
+            default: fprintf(out, "\\u%04x", c);
+            }
+            i++;
+        } else if (c < 0x80) {
+            size_t run = i;
+            while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+                run++;
+            fwrite(p + i, 1, run - i, out);
+            i = run;
+        } else {
+            size_t l = utf8_seq_len(p + i, n - i);
+            if (l) {
+                fwrite(p + i, 1, l, out);
+                i += l;
+            } else {
+                fputs("\\ufffd", out);
+                i++;
+            }
+        }
+    }
+    putc('"', out);
+}
+
+static void jkey_str(FILE *out, const char *key, const char *v)
+{
+    fprintf(out, ",\"%s\":", key);
+    json_put_string(out, v ? v : "", v ? strlen(v) : 0);
+}
+
+static void json_event(output *o, const wpd_event *ev)
+{
+    FILE *out = o->out;
+    static const char *const types[] = {"workflow", "step", "log", "pull", "notice"};
+    fprintf(out, "{\"event\":\"%s\"", types[ev->type]);
+    jkey_str(out, "workflow", ev->workflow);
+    if (o->show_engine)
+        jkey_str(out, "engine", ev->engine);
+    switch (ev->type) {
+    case WPD_EVENT_WORKFLOW:
+        jkey_str(out, "status", ev->status);
+        if (ev->error)
+            jkey_str(out, "error", ev->error);
+        break;
+    case WPD_EVENT_STEP:
+        jkey_str(out, "step", ev->step);
+        jkey_str(out, "uuid", ev->uuid);
+        jkey_str(out, "status", ev->status);
+        if (ev->has_exit_code)
+            fprintf(out, ",\"exit_code\":%d", ev->exit_code);
+        if (ev->has_oom)
+            fprintf(out, ",\"oom_killed\":%s", ev->oom_killed ? "true" : "false");
+        if (ev->started)
+            fprintf(out, ",\"started\":%" PRId64, ev->started);
+        if (ev->finished)
+            fprintf(out, ",\"finished\":%" PRId64, ev->finished);
+        if (ev->error)
+            jkey_str(out, "error", ev->error);
+        break;
+    case WPD_EVENT_LOG:
+        jkey_str(out, "step", ev->step);
+        jkey_str(out, "stream", ev->stream);
+        fputs(",\"line\":", out);
+        json_put_string(out, ev->line, ev->line_len);
+        break;
+    case WPD_EVENT_PULL:
+        jkey_str(out, "step", ev->step);
+        jkey_str(out, "image", ev->image);
+        jkey_str(out, "layer", ev->layer);
+        jkey_str(out, "status", ev->status);
+        if (ev->total)
+            fprintf(out, ",\"current\":%" PRId64 ",\"total\":%" PRId64, ev->current, ev->total);
+        break;
+    case WPD_EVENT_NOTICE: break;
+    }
+    fputs("}\n", out);
+}
+
+static unsigned name_color(const char *s)
+{
+    static const unsigned colors[] = {32, 33, 34, 35, 36, 92, 93, 94, 95, 96};
+    unsigned h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return colors[h % (sizeof colors / sizeof colors[0])];
+}
+
+static void step_prefix(output *o, const wpd_event *ev, const char *suffix)
+{
+    if (o->color)
+        fprintf(o->out, "\033[%um", name_color(ev->step ? ev->step : ""));
+    if (o->multi)
+        fprintf(o->out, "[%s/%s%s]", ev->workflow, ev->step, suffix);
+    else
+        fprintf(o->out, "[%s%s]", ev->step, suffix);
+    if (o->color)
+        fputs("\033[0m", o->out);
+    putc(' ', o->out);
+}
+
+/* Text mode prints a pull line only when a layer's status changes. */
+static bool pull_changed(output *o, const wpd_event *ev)
+{
+    char *key = NULL;
+    size_t kl = strlen(ev->workflow) + strlen(ev->step) + strlen(ev->layer) + 3;
+    key = malloc(kl);
+    snprintf(key, kl, "%s/%s/%s", ev->workflow, ev->step, ev->layer);
+    for (size_t i = 0; i < o->n_pull_state; i += 2) {
+        if (strcmp(o->pull_state[i], key) == 0) {
+            free(key);
+            if (strcmp(o->pull_state[i + 1], ev->status) == 0)
+                return false;
+            free(o->pull_state[i + 1]);
+            o->pull_state[i + 1] = strdup(ev->status);
+            return true;
+        }
+    }
+    o->pull_state = realloc(o->pull_state, (o->n_pull_state + 2) * sizeof *o->pull_state);
+    o->pull_state[o->n_pull_state++] = key;
+    o->pull_state[o->n_pull_state++] = strdup(ev->status);
+    return true;
+}
+
+static void text_event(output *o, const wpd_event *ev)
+{
+    FILE *out = o->out;
+    switch (ev->type) {
+    case WPD_EVENT_WORKFLOW:
+        if (strcmp(ev->status, "started") == 0)
+            fprintf(out, "=== %s: started\n", ev->workflow);
+        else if (ev->error)
+            fprintf(out, "=== %s: %s: %s\n", ev->workflow, ev->status, ev->error);
+        else
+            fprintf(out, "=== %s: %s\n", ev->workflow, ev->status);
+        break;
+    case WPD_EVENT_STEP:
+        step_prefix(o, ev, "");
+        if (strcmp(ev->status, "started") == 0) {
+            fprintf(out, "--- started: image %s%s\n", ev->image,
+                    ev->detached ? " (detached)" : "");
+        } else if (ev->has_exit_code) {
+            fprintf(out, "--- %s (exit code %d%s)%s%s\n", ev->status, ev->exit_code,
+                    ev->oom_killed ? ", OOM killed" : "", ev->error ? ": " : "",
+                    ev->error ? ev->error : "");
+        } else {
+            fprintf(out, "--- %s%s%s\n", ev->status, ev->error ? ": " : "",
+                    ev->error ? ev->error : "");
+        }
+        break;
+    case WPD_EVENT_LOG:
+        step_prefix(o, ev, strcmp(ev->stream, "stderr") == 0 ? ":stderr" : "");
+        fwrite(ev->line, 1, ev->line_len, out);
+        putc('\n', out);
+        break;
+    case WPD_EVENT_PULL:
+        if (!pull_changed(o, ev))
+            break;
+        step_prefix(o, ev, "");
+        if (*ev->layer)
+            fprintf(out, "pull %s: %s\n", ev->layer, ev->status);
+        else
+            fprintf(out, "pull: %s\n", ev->status);
+        break;
+    case WPD_EVENT_NOTICE:
+        if (ev->step)
+            fprintf(stderr, "wpdock: warning: %s: [%s] %s\n", ev->workflow, ev->step, ev->error);
+        else
+            fprintf(stderr, "wpdock: warning: %s: %s\n", ev->workflow, ev->error);
+        break;
+    }
+}
+
+void output_event(output *o, const wpd_event *ev)
+{
+    if (o->json) {
+        if (ev->type == WPD_EVENT_NOTICE) {
+            fprintf(stderr, "wpdock: warning: %s: %s%s%s%s\n", ev->workflow,
+                    ev->step ? "[" : "", ev->step ? ev->step : "", ev->step ? "] " : "",
+                    ev->error);
+            return;
+        }
+        json_event(o, ev);
+    } else {
+        text_event(o, ev);
+    }
+    if (ev->type != WPD_EVENT_LOG)
+        fflush(o->out);
+}
+
+void output_free(output *o)
+{
+    for (size_t i = 0; i < o->n_pull_state; i++)
+        free(o->pull_state[i]);
+    free(o->pull_state);
+    o->pull_state = NULL;
+    o->n_pull_state = 0;
+}

@@ -1,0 +1,25 @@
+/* output.h - rendering runtime events for `wpdock exec`: text for people
+ * (optionally coloured), or one JSON object per line for programs. */
+#ifndef WPDOCK_CLI_OUTPUT_H
+#define WPDOCK_CLI_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <wpdock/runtime.h>
+
+typedef struct output {
+    FILE *out;
+    bool json;
+    bool color;
+    bool multi;       /* more than one workflow: prefix step names with the file */
+    bool show_engine; /* include "engine" in JSON events */
+    char **pull_state; /* last pull status per "step/layer", text mode */
+    size_t n_pull_state;
+} output;
+
+void output_event(output *o, const wpd_event *ev);
+void output_free(output *o);
+/* Append s as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
+void json_put_string(FILE *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,116 @@
+/* wpdock/runtime.h - running Woodpecker workflows: load a workflow file,
+ * run it on a connected engine with the docker backend's semantics, and
+ * receive what happens as events. Everything runs on the engine's reactor.
+ *
+ *   wpd_workflow *wf = wpd_workflow_load("hello.json", &err);
+ *   wpd_settings *s = wpd_settings_new(&err);          // from the environment
+ *   wpd_run *run = wpd_run_new(engine, s, wf, on_event, ctx);
+ *   wpd_run_start(run, on_done, ctx);                  // then run the reactor
+ */
+#ifndef WPDOCK_RUNTIME_H
+#define WPDOCK_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wpdock/engine.h>
+#include <wpdock/error.h>
+#include <wpdock/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wpd_workflow wpd_workflow;
+typedef struct wpd_settings wpd_settings;
+typedef struct wpd_run wpd_run;
+
+/* Workflow files (Woodpecker backend Config JSON); "-" reads stdin. */
+WPD_EXPORT wpd_workflow *wpd_workflow_load(const char *path, wpd_error *err);
+WPD_EXPORT wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len,
+                                            wpd_error *err);
+WPD_EXPORT void wpd_workflow_free(wpd_workflow *wf);
+/* Warnings found while parsing (e.g. a step that can never run). */
+WPD_EXPORT size_t wpd_workflow_warning_count(const wpd_workflow *wf);
+WPD_EXPORT const char *wpd_workflow_warning(const wpd_workflow *wf, size_t i);
+WPD_EXPORT const char *wpd_workflow_label(const wpd_workflow *wf);
+
+/* Backend settings (WOODPECKER_BACKEND_DOCKER_* variables). */
+WPD_EXPORT wpd_settings *wpd_settings_new(wpd_error *err); /* from the environment */
+/* Override one option by its flag name ("volumes", "stop-timeout", ...). */
+WPD_EXPORT int wpd_settings_set(wpd_settings *s, const char *option, const char *value,
+                                wpd_error *err);
+WPD_EXPORT void wpd_settings_destroy(wpd_settings *s);
+
+typedef enum wpd_event_type {
+    WPD_EVENT_WORKFLOW, /* status: started success failure canceled error */
+    WPD_EVENT_STEP,     /* status: started success failure skipped canceled error */
+    WPD_EVENT_LOG,      /* one log line of a step */
+    WPD_EVENT_PULL,     /* image pull progress of a step */
+    WPD_EVENT_NOTICE    /* a diagnostic for the user (error holds the text) */
+} wpd_event_type;
+
+typedef struct wpd_event {
+    wpd_event_type type;
+    const char *workflow; /* workflow label (file name as given) */
+    const char *engine;   /* engine name */
+    const char *step;     /* step name (step, log, pull, notice events) */
+    const char *uuid;     /* step uuid */
+    const char *step_type; /* step "type" field, "" when absent */
+    const char *image;
+    bool detached;
+    const char *status;   /* workflow/step status, pull status text */
+    bool has_exit_code;
+    int exit_code;
+    bool has_oom;
+    bool oom_killed;
+    int64_t started;  /* unix seconds, 0 = absent */
+    int64_t finished; /* unix seconds, 0 = absent */
+    const char *error; /* NULL = none */
+    const char *stream; /* "stdout" / "stderr" (log events) */
+    const char *line;   /* log line without its trailing newline, masked */
+    size_t line_len;
+    const char *layer;  /* pull events: layer id ("" for the image) */
+    int64_t current, total; /* pull events: bytes */
+} wpd_event;
+
+typedef void (*wpd_event_fn)(const wpd_event *ev, void *arg);
+
+typedef enum wpd_run_status {
+    WPD_RUN_PENDING,
+    WPD_RUN_RUNNING,
+    WPD_RUN_SUCCESS,
+    WPD_RUN_FAILURE,
+    WPD_RUN_CANCELED,
+    WPD_RUN_ERROR
+} wpd_run_status;
+
+/* engine must be connected; engine, settings and wf must outlive the run. */
+WPD_EXPORT wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings,
+                                wpd_workflow *wf, wpd_event_fn on_event, void *arg);
+typedef void (*wpd_run_done_fn)(wpd_run *run, void *arg);
+WPD_EXPORT void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg);
+/* Cancel: running steps are stopped and removed, later stages do not run,
+ * the workflow's volume and network are removed. hurry: no stop grace. */
+WPD_EXPORT void wpd_run_cancel(wpd_run *run, bool hurry);
+WPD_EXPORT wpd_run_status wpd_run_get_status(const wpd_run *run);
+WPD_EXPORT const char *wpd_run_status_name(wpd_run_status s);
+WPD_EXPORT const char *wpd_run_error(const wpd_run *run); /* NULL when none */
+WPD_EXPORT void wpd_run_free(wpd_run *run);
+
+/* Per-step results after the run, for summaries. */
+typedef struct wpd_step_summary {
+    const char *name;
+    const char *status; /* success failure skipped canceled error (or "running") */
+    bool has_exit_code;
+    int exit_code;
+    double duration; /* seconds, 0 when not run */
+    bool detached;
+} wpd_step_summary;
+WPD_EXPORT size_t wpd_run_step_count(const wpd_run *run);
+WPD_EXPORT void wpd_run_step_summary(const wpd_run *run, size_t i, wpd_step_summary *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
