@@ -118,7 +118,18 @@ static void on_signal(int signo, void *arg)
 static void print_summary(struct exec_state *st, wpd_workflow **wfs)
 {
     FILE *o = st->out.out;
-    fprintf(o, "\n%-20s %-24s %-9s %-5s %s\n", "WORKFLOW", "STEP", "STATUS", "EXIT",
+    int wl = (int)strlen("WORKFLOW"), sl = (int)strlen("(workflow)");
+    for (size_t w = 0; w < st->n_runs; w++) {
+        int l = (int)strlen(wpd_workflow_label(wfs[w]));
+        wl = l > wl ? l : wl;
+        for (size_t i = 0; i < wpd_run_step_count(st->runs[w]); i++) {
+            wpd_step_summary s;
+            wpd_run_step_summary(st->runs[w], i, &s);
+            l = (int)strlen(s.name);
+            sl = l > sl ? l : sl;
+        }
+    }
+    fprintf(o, "\n%-*s  %-*s  %-9s %-5s %s\n", wl, "WORKFLOW", sl, "STEP", "STATUS", "EXIT",
             "DURATION");
     for (size_t w = 0; w < st->n_runs; w++) {
         const char *label = wpd_workflow_label(wfs[w]);
@@ -131,10 +142,10 @@ static void print_summary(struct exec_state *st, wpd_workflow **wfs)
                 snprintf(exitbuf, sizeof exitbuf, "%d", s.exit_code);
             if (s.duration > 0)
                 snprintf(dur, sizeof dur, "%.1fs", s.duration);
-            fprintf(o, "%-20s %-24s %-9s %-5s %s%s\n", label, s.name, s.status, exitbuf, dur,
-                    s.detached ? " (detached)" : "");
+            fprintf(o, "%-*s  %-*s  %-9s %-5s %s%s\n", wl, label, sl, s.name, s.status, exitbuf,
+                    dur, s.detached ? " (detached)" : "");
         }
-        fprintf(o, "%-20s %-24s %s\n", label, "(workflow)",
+        fprintf(o, "%-*s  %-*s  %s\n", wl, label, sl, "(workflow)",
                 wpd_run_status_name(wpd_run_get_status(st->runs[w])));
     }
 }

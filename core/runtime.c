@@ -374,6 +374,11 @@ static void step_waited(void *arg, const wpd_step_result *res, const wpd_error *
         if (sr->run->canceled && !sr->detached) {
             sr->outcome = OUT_CANCELED;
             set_str(&sr->error, "Canceled");
+        } else if (sr->detached && sr->stop_requested) {
+            /* a service the runner stopped at the workflow's end did its
+             * job; its exit code (often 137/143) is still reported */
+            sr->outcome = OUT_SUCCESS;
+            set_str(&sr->error, NULL);
         }
     }
     step_destroy(sr);
