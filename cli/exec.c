@@ -300,6 +300,7 @@ int cmd_exec(int argc, char **argv)
     st.out.json = json;
     st.out.color = !json && (color == 1 || (color == -1 && isatty(STDOUT_FILENO)));
     st.out.multi = n_files > 1;
+    output_attach(&st.out, r);
     st.n_runs = (size_t)n_files;
     st.runs = calloc(st.n_runs, sizeof *st.runs);
     for (size_t i = 0; i < st.n_runs; i++)

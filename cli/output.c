@@ -239,10 +239,25 @@ void output_event(output *o, const wpd_event *ev)
     }
     if (ev->type != WPD_EVENT_LOG)
         fflush(o->out);
+    else if (o->flush_timer && !wpd_timer_pending(o->flush_timer))
+        wpd_timer_start(o->flush_timer, 0);
+}
+
+static void flush_now(void *arg)
+{
+    output *o = arg;
+    fflush(o->out);
+}
+
+void output_attach(output *o, wpd_reactor *r)
+{
+    o->flush_timer = wpd_timer_new(r, flush_now, o);
 }
 
 void output_free(output *o)
 {
+    wpd_timer_free(o->flush_timer);
+    o->flush_timer = NULL;
     for (size_t i = 0; i < o->n_pull_state; i++)
         free(o->pull_state[i]);
     free(o->pull_state);

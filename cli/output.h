@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <wpdock/reactor.h>
 #include <wpdock/runtime.h>
 
 typedef struct output {
@@ -13,11 +14,14 @@ typedef struct output {
     bool color;
     bool multi;       /* more than one workflow: prefix step names with the file */
     bool show_engine; /* include "engine" in JSON events */
+    struct wpd_timer *flush_timer; /* flushes log lines once per loop turn */
     char **pull_state; /* last pull status per "step/layer", text mode */
     size_t n_pull_state;
 } output;
 
 void output_event(output *o, const wpd_event *ev);
+/* Flush log lines from the loop instead of after every line. */
+void output_attach(output *o, wpd_reactor *r);
 void output_free(output *o);
 /* Append s as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
 void json_put_string(FILE *out, const char *s, size_t n);
