@@ -75,6 +75,18 @@ struct wpd_op {
     wpd_stdcopy demux;
     bool demux_failed;
     wpd_error demux_err;
+    bool attach;           /* Podman: output from attach, opened before start */
+    bool adopted;          /* wpd_backend_tail_step took over this attach */
+    bool parked;           /* finished before it was adopted */
+    wpd_buf pending_raw;   /* attach bytes that arrived before adoption */
+    wpd_op *pretail;       /* start op: the attach opened for this step */
+    wpd_op *owner;         /* attach op: the start op waiting for its headers */
+    uint64_t sent_hash[3]; /* per stream: FNV-1a of the bytes delivered */
+    uint64_t sent_len[3];
+    wpd_stdcopy recon;     /* post-exit re-read (reconciliation) */
+    uint64_t recon_hash[3];
+    uint64_t recon_len[3];
+    bool recon_diverged;
 
     /* wait */
     wpd_step_result wres;
@@ -170,8 +182,11 @@ static void op_free(wpd_op *op)
         wpd_image_ref_free(&op->ref);
     wpd_buf_free(&op->pull_line);
     free(op->pull_error);
-    if (op->kind == OP_TAIL)
+    if (op->kind == OP_TAIL) {
         wpd_stdcopy_free(&op->demux);
+        wpd_stdcopy_free(&op->recon);
+        wpd_buf_free(&op->pending_raw);
+    }
     free(op->children);
     free(op);
 }
@@ -179,6 +194,10 @@ static void op_free(wpd_op *op)
 static void op_deliver(void *arg)
 {
     wpd_op *op = arg;
+    if (op->kind == OP_TAIL && op->attach && !op->adopted) {
+        op->parked = true; /* delivered when wpd_backend_tail_step adopts it */
+        return;
+    }
     const wpd_error *err = op->failed ? &op->result : NULL;
     op_unlink(op);
     if (op->kind == OP_WAIT)
@@ -237,6 +256,7 @@ static void op_http_done(const wpd_http_response *res, const wpd_error *err, voi
 }
 
 typedef struct op_request {
+    bool unversioned; /* path already carries its API prefix (libpod) */
     const char *method;
     const char *path;
     const char *body;
@@ -249,6 +269,7 @@ static void op_call(wpd_op *op, const op_request *rq, op_next_fn next)
 {
     op->next_fn = next;
     wpd_engine_call c = {
+        .unversioned = rq->unversioned,
         .method = rq->method,
         .path = rq->path,
         .body = rq->body,
@@ -261,11 +282,15 @@ static void op_call(wpd_op *op, const op_request *rq, op_next_fn next)
     op->req = wpd_engine_call_start(op->b->engine, &c);
 }
 
+static void drop_pretail(wpd_op *op);
+
 void wpd_op_cancel(wpd_op *op)
 {
     if (!op || op->finished || op->canceled)
         return;
     op->canceled = true;
+    if (op->kind == OP_START)
+        drop_pretail(op);
     /* Teardown operations are never cut short: they are what cleans up. */
     if (op->kind == OP_DESTROY || op->kind == OP_DESTROY_WF || op->kind == OP_STOP)
         return;
@@ -374,6 +399,7 @@ wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_o
 
 static void start_create(wpd_op *op);
 static void start_connect_next(wpd_op *op);
+static void start_run(wpd_op *op);
 
 static void pull_handle_line(wpd_op *op, const char *line, size_t len)
 {
@@ -485,9 +511,37 @@ static void after_retry_pull(wpd_op *op, const wpd_error *err)
     start_create(op);
 }
 
+static void drop_done(void *arg, const wpd_error *err)
+{
+    (void)arg;
+    (void)err;
+}
+
+/* The start failed or was cancelled: nobody will adopt its attach. */
+static void drop_pretail(wpd_op *op)
+{
+    wpd_op *t = op->pretail;
+    op->pretail = NULL;
+    if (!t)
+        return;
+    t->owner = NULL;
+    t->adopted = true;
+    t->done = drop_done;
+    if (t->parked) {
+        t->parked = false;
+        t->finished = false;
+        op_finish(t, NULL);
+    } else {
+        wpd_op_cancel(t);
+    }
+}
+
 static void start_started(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
 {
     (void)res;
+    if (err)
+        drop_pretail(op);
+    op->pretail = NULL;
     if (err) {
         wpd_error e = *err;
         wpd_error_prefix(&e, "starting container %s", op->name);
@@ -533,7 +587,7 @@ static void start_connect_next(wpd_op *op)
         net = op->b->settings->network;
         body = wpd_convert_connect_body(op->name, NULL);
     } else {
-        start_start(op);
+        start_run(op);
         return;
     }
     wpd_buf path = WPD_BUF_INIT;
@@ -569,7 +623,7 @@ static void start_created(wpd_op *op, const wpd_http_response *res, const wpd_er
     }
     op->created_once = true;
     if (op->step->network_mode && *op->step->network_mode) {
-        start_start(op);
+        start_run(op);
         return;
     }
     start_connect_next(op);
@@ -622,11 +676,35 @@ wpd_op *wpd_backend_start_step(wpd_backend *b, const wpd_step *step, const wpd_k
     return op;
 }
 
-/* ------------------------------------------------------------- TailStep */
+/* ------------------------------------------------------------- TailStep
+ *
+ * The output is read from an attach opened BEFORE the container starts
+ * (complete by construction, as `docker run` does), not from
+ * `logs?follow=1` after start as the Go reference does: Podman's follow
+ * stream silently drops data in the middle (podman#21914), and Docker's
+ * follow of a json-file log relays about ten times slower than attach
+ * (measured: 1M short lines 48 s vs 5 s). On Podman the logs are read once
+ * more without follow after the stream ends: whatever the attach missed at
+ * its end is delivered, so every byte arrives exactly once and in order.
+ * wpd_backend_tail_step without a preceding start falls back to follow. */
+
+static uint64_t fnv1a(uint64_t h, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+#define FNV_OFFSET 14695981039346656037ULL
 
 static int tail_sink(void *arg, int stream, const char *data, size_t len)
 {
     wpd_op *op = arg;
+    int s = stream == 2 ? 2 : 1;
+    op->sent_hash[s] = fnv1a(op->sent_hash[s], data, len);
+    op->sent_len[s] += len;
     op->output(op->arg, stream, data, len);
     return 0;
 }
@@ -637,11 +715,63 @@ static int tail_data(wpd_http_request *req, const char *data, size_t len, void *
     wpd_op *op = arg;
     if (op->demux_failed)
         return 1;
+    if (!op->output) { /* attach not adopted yet: keep the bytes */
+        wpd_buf_append(&op->pending_raw, data, len);
+        return 0;
+    }
     if (wpd_stdcopy_feed(&op->demux, data, len, tail_sink, op, &op->demux_err) != 0) {
         op->demux_failed = true;
         return 1;
     }
     return 0;
+}
+
+/* Reconciliation: the complete log, compared stream by stream with what was
+ * delivered; bytes past the delivered prefix are delivered now. */
+static int recon_sink(void *arg, int stream, const char *data, size_t len)
+{
+    wpd_op *op = arg;
+    int s = stream == 2 ? 2 : 1;
+    if (op->recon_diverged)
+        return 0;
+    if (op->recon_len[s] < op->sent_len[s]) {
+        size_t take = (size_t)(op->sent_len[s] - op->recon_len[s]);
+        if (take > len)
+            take = len;
+        op->recon_hash[s] = fnv1a(op->recon_hash[s], data, take);
+        op->recon_len[s] += take;
+        data += take;
+        len -= take;
+        if (op->recon_len[s] == op->sent_len[s] && op->recon_hash[s] != op->sent_hash[s]) {
+            op->recon_diverged = true;
+            return 0;
+        }
+    }
+    if (len) {
+        op->recon_len[s] += len;
+        op->output(op->arg, stream, data, len);
+    }
+    return 0;
+}
+
+static int recon_data(wpd_http_request *req, const char *data, size_t len, void *arg)
+{
+    (void)req;
+    wpd_op *op = arg;
+    if (wpd_stdcopy_feed(&op->recon, data, len, recon_sink, op, &op->demux_err) != 0)
+        return 1;
+    return 0;
+}
+
+static void recon_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
+{
+    (void)res;
+    if (op->recon_diverged)
+        notice(op, "the log read after the step ended differs from the attached stream; "
+                   "the output shown may be incomplete");
+    else if (err)
+        notice(op, err->message);
+    op_finish(op, NULL);
 }
 
 static void tail_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
@@ -662,17 +792,114 @@ static void tail_done(wpd_op *op, const wpd_http_response *res, const wpd_error 
         op_finish(op, &e);
         return;
     }
+    if (op->attach && op->output && wpd_engine_get_kind(op->b->engine) == WPD_ENGINE_PODMAN) {
+        wpd_stdcopy_init(&op->recon);
+        op->recon_hash[1] = op->recon_hash[2] = FNV_OFFSET;
+        char *path = wpd_xasprintf("/containers/%s/logs?stderr=1&stdout=1", op->name);
+        op_request rq = {.method = "GET", .path = path, .on_data = recon_data};
+        op_call(op, &rq, recon_done);
+        free(path);
+        return;
+    }
     op_finish(op, NULL);
+}
+
+static wpd_op *tail_new(wpd_backend *b, const wpd_step *step)
+{
+    wpd_op *op = op_new(b, OP_TAIL, step);
+    wpd_stdcopy_init(&op->demux);
+    op->sent_hash[1] = op->sent_hash[2] = FNV_OFFSET;
+    return op;
+}
+
+/* Podman: the attach's response headers mean it is in place; start now. */
+static void start_start(wpd_op *op);
+
+static void attach_headers(wpd_http_request *req, const wpd_http_response *res, void *arg)
+{
+    (void)req;
+    (void)res;
+    wpd_op *t = arg;
+    wpd_op *start = t->owner;
+    t->owner = NULL;
+    if (start && !start->finished) {
+        wpd_timer_stop(start->timer);
+        start_start(start);
+    }
+}
+
+static void attach_timeout(void *arg)
+{
+    wpd_op *start = arg;
+    if (start->pretail)
+        start->pretail->owner = NULL;
+    notice(start, "the engine did not confirm the log attach within 10 s; starting anyway");
+    start_start(start);
+}
+
+static void start_attach(wpd_op *start)
+{
+    wpd_op *t = tail_new(start->b, start->step);
+    t->attach = true;
+    t->owner = start;
+    start->pretail = t;
+    char *path = wpd_xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1", t->name);
+    op_request rq = {
+        .method = "POST", .path = path, .on_data = tail_data, .on_headers = attach_headers};
+    op_call(t, &rq, tail_done);
+    free(path);
+    start->timer = wpd_timer_new(wpd_engine_reactor(start->b->engine), attach_timeout, start);
+    wpd_timer_start(start->timer, 10000);
+}
+
+/* After create and network connects: attach, then start. */
+static void start_run(wpd_op *op)
+{
+    start_attach(op);
+}
+
+static wpd_op *find_pretail(wpd_backend *b, const wpd_step *step)
+{
+    for (wpd_op *op = b->ops; op; op = op->next)
+        if (op->kind == OP_TAIL && op->attach && !op->adopted && op->step == step)
+            return op;
+    return NULL;
 }
 
 wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_fn output,
                               wpd_op_done_fn done, void *arg)
 {
-    wpd_op *op = op_new(b, OP_TAIL, step);
+    wpd_op *op = find_pretail(b, step);
+    if (op) {
+        op->adopted = true;
+        op->done = done;
+        op->arg = arg;
+        op->output = output;
+        if (op->pending_raw.len &&
+            wpd_stdcopy_feed(&op->demux, op->pending_raw.data, op->pending_raw.len, tail_sink, op,
+                             &op->demux_err) != 0)
+            op->demux_failed = true;
+        wpd_buf_free(&op->pending_raw);
+        if (op->parked) {
+            /* the stream ended before adoption: run its ending now */
+            op->parked = false;
+            op->finished = false;
+            bool failed = op->failed;
+            wpd_error r = op->result;
+            op->failed = false;
+            if (op->demux_failed)
+                op_finish(op, &op->demux_err);
+            else if (failed)
+                op_finish(op, &r);
+            else
+                tail_done(op, NULL, NULL);
+        }
+        return op;
+    }
+    op = tail_new(b, step);
     op->done = done;
     op->arg = arg;
     op->output = output;
-    wpd_stdcopy_init(&op->demux);
     char *path = wpd_xasprintf("/containers/%s/logs?follow=1&stderr=1&stdout=1", op->name);
     op_request rq = {.method = "GET", .path = path, .on_data = tail_data};
     op_call(op, &rq, tail_done);
@@ -742,8 +969,19 @@ wpd_op *wpd_backend_wait_step(wpd_backend *b, const wpd_step *step, wpd_wait_don
     wpd_op *op = op_new(b, OP_WAIT, step);
     op->wait_done = done;
     op->arg = arg;
-    char *path = wpd_xasprintf("/containers/%s/wait", op->name);
-    op_request rq = {.method = "POST", .path = path};
+    char *path;
+    op_request rq = {.method = "POST"};
+    if (wpd_engine_get_kind(b->engine) == WPD_ENGINE_PODMAN) {
+        /* Podman's compat wait polls every 250 ms; libpod's wait polls at
+         * the interval we ask for (its body is a bare exit code) */
+        path = wpd_xasprintf("%s/containers/%s/wait?condition=exited&condition=stopped"
+                             "&interval=20ms",
+                             wpd_engine_libpod_prefix(b->engine), op->name);
+        rq.unversioned = true;
+    } else {
+        path = wpd_xasprintf("/containers/%s/wait", op->name);
+    }
+    rq.path = path;
     op_call(op, &rq, wait_waited);
     free(path);
     return op;

@@ -26,6 +26,7 @@ struct wpd_engine {
     char engine_api[32];
     char engine_version[64];
     char libpod[32];
+    char libpod_prefix[48];
     char os_type[32];
     char arch[64];
     char platform[96];
@@ -35,6 +36,18 @@ struct wpd_engine {
     wpd_engine_ready_fn ready_cb;
     void *ready_arg;
     int ping_fallback;
+    struct call_ctx *calls; /* contexts of the calls in flight */
+};
+
+/* One call in flight: the caller's callbacks, freed when it completes (or
+ * with the engine, whose HTTP client drops unfinished requests silently). */
+struct call_ctx {
+    wpd_engine *e;
+    struct call_ctx *prev, *next;
+    wpd_engine_done_fn done;
+    wpd_http_headers_fn on_headers;
+    wpd_http_data_fn on_data;
+    void *arg;
 };
 
 static const char *env_lookup(void *ctx, const char *name)
@@ -112,6 +125,8 @@ int wpd_api_negotiate(const char *pinned, const char *engine_max, const char *ou
         return wpd_error_set(err, WPD_ERR_PROTOCOL, 0,
                              "the engine reports API version \"%s\", which is not a version",
                              engine);
+    if (engine[0] == 'v')
+        engine++;
     if (wpd_version_cmp(engine, ours_min) < 0)
         return wpd_error_set(err, WPD_ERR_ENGINE, 0,
                              "the engine speaks Docker API %s at most, but wpdock needs %s or "
@@ -122,8 +137,8 @@ int wpd_api_negotiate(const char *pinned, const char *engine_max, const char *ou
     return 0;
 }
 
-void wpd_engine_error_from_body(long status, const char *content_type, const char *body,
-                                size_t len, wpd_error *err)
+void wpd_engine_error_from_body(long status, const char *content_type, const char *body, size_t len,
+                                wpd_error *err)
 {
     char *msg = NULL, *cause = NULL;
     int json_ct = content_type && strncmp(content_type, "application/json", 16) == 0;
@@ -133,6 +148,10 @@ void wpd_engine_error_from_body(long status, const char *content_type, const cha
             msg = wpd_json_get_str(&j, 0, "message");
             cause = wpd_json_get_str(&j, 0, "cause");
             wpd_json_free(&j);
+        }
+        if (msg && !*msg) { /* {"message":""}: fall back to the body text */
+            free(msg);
+            msg = NULL;
         }
     }
     if (!msg && len) {
@@ -198,13 +217,24 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         lookup = env_lookup;
     if (!endpoint || !*endpoint)
         endpoint = wpd_endpoint_from_env(lookup, ctx);
-    wpd_endpoint ep;
-    char perr[256];
-    if (wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr) != 0) {
+    /* only the scheme here: the plugin validates the rest */
+    char scheme[32];
+    const char *sep = strstr(endpoint, "://");
+    size_t sl = sep ? (size_t)(sep - endpoint) : 0;
+    int ok = sl > 0 && sl < sizeof scheme;
+    for (size_t i = 0; ok && i < sl; i++) {
+        char c = (char)tolower((unsigned char)endpoint[i]);
+        ok = isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
+        scheme[i] = c;
+    }
+    if (!ok) {
+        wpd_endpoint ep;
+        char perr[256] = "";
+        wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr);
         wpd_error_set(err, WPD_ERR_USAGE, 0, "engine endpoint: %s", perr);
         return NULL;
     }
-    const char *scheme = ep.scheme;
+    scheme[sl] = '\0';
     const wpd_plugin_info *pi = wpd_plugins_for_scheme(reg, scheme);
     if (!pi) {
         wpd_error_set(err, WPD_ERR_PLUGIN, 0,
@@ -246,6 +276,11 @@ void wpd_engine_free(wpd_engine *e)
     if (!e)
         return;
     wpd_http_client_free(e->http);
+    while (e->calls) {
+        struct call_ctx *cc = e->calls;
+        e->calls = cc->next;
+        free(cc);
+    }
     if (e->plugin && e->plugin->plugin->close)
         e->plugin->plugin->close(&e->setup);
     free(e->name);
@@ -262,6 +297,11 @@ const char *wpd_engine_label(const wpd_engine *e)
 wpd_engine_kind wpd_engine_get_kind(const wpd_engine *e)
 {
     return e->kind;
+}
+
+const char *wpd_engine_libpod_prefix(const wpd_engine *e)
+{
+    return e->libpod_prefix;
 }
 
 size_t wpd_engine_in_flight(const wpd_engine *e)
@@ -286,14 +326,6 @@ int wpd_engine_connected(const wpd_engine *e)
 
 /* ---- versioned calls ---- */
 
-struct call_ctx {
-    wpd_engine *e;
-    wpd_engine_done_fn done;
-    wpd_http_headers_fn on_headers;
-    wpd_http_data_fn on_data;
-    void *arg;
-};
-
 static void call_headers(wpd_http_request *req, const wpd_http_response *res, void *arg)
 {
     struct call_ctx *cc = arg;
@@ -311,11 +343,20 @@ static void call_done(wpd_http_request *req, const wpd_http_response *res, const
 {
     (void)req;
     struct call_ctx *cc = arg;
+    if (cc->prev)
+        cc->prev->next = cc->next;
+    else
+        cc->e->calls = cc->next;
+    if (cc->next)
+        cc->next->prev = cc->prev;
     wpd_error e2;
     if (err) {
         e2 = *err;
-        if (err->kind == WPD_ERR_CONNECT || err->kind == WPD_ERR_TIMEOUT)
+        /* a timeout after the response began is not a connection problem */
+        if (err->kind == WPD_ERR_CONNECT || (err->kind == WPD_ERR_TIMEOUT && res->status == 0))
             wpd_error_prefix(&e2, "%s: cannot connect", cc->e->label);
+        else if (err->kind == WPD_ERR_TIMEOUT)
+            wpd_error_prefix(&e2, "%s", cc->e->label);
         cc->done(res, &e2, cc->arg);
     } else if (res->status >= 400) {
         wpd_engine_error_from_body(res->status, wpd_http_header_get(res, "content-type"),
@@ -335,10 +376,15 @@ wpd_http_request *wpd_engine_call_start(wpd_engine *e, const wpd_engine_call *ca
     cc->on_headers = call->on_headers;
     cc->on_data = call->on_data;
     cc->arg = call->arg;
-    char *path = call->unversioned ? wpd_xstrdup(call->path)
-                                   : wpd_xasprintf("/v%s%s", e->api_version[0] ? e->api_version
-                                                                               : WPD_API_VERSION_MIN,
-                                                   call->path);
+    cc->next = e->calls;
+    if (e->calls)
+        e->calls->prev = cc;
+    e->calls = cc;
+    char *path =
+        call->unversioned
+            ? wpd_xstrdup(call->path)
+            : wpd_xasprintf("/v%s%s", e->api_version[0] ? e->api_version : WPD_API_VERSION_MIN,
+                            call->path);
     wpd_http_spec spec = {
         .method = call->method,
         .path = path,
@@ -455,6 +501,12 @@ static void on_ping(const wpd_http_response *res, const wpd_error *err, void *ar
     if (err && status != 500) {
         wpd_error e2 = *err;
         wpd_error_prefix(&e2, "%s: /_ping failed", e->label);
+        if (status == 400 && strstr(err->message, "HTTP request to an HTTPS server")) {
+            size_t n = strlen(e2.message);
+            snprintf(e2.message + n, sizeof e2.message - n,
+                     " (the engine does not speak plain HTTP on this port: it expects TLS, so "
+                     "set DOCKER_CERT_PATH to a directory holding ca.pem, cert.pem and key.pem)");
+        }
         connect_finish(e, &e2);
         return;
     }
@@ -465,6 +517,9 @@ static void on_ping(const wpd_http_response *res, const wpd_error *err, void *ar
     if (libpod || (server && strncmp(server, "Libpod", 6) == 0)) {
         e->kind = WPD_ENGINE_PODMAN;
         snprintf(e->libpod, sizeof e->libpod, "%s", libpod ? libpod : "");
+        /* the libpod API is versioned by major release: /v4.0.0/libpod */
+        snprintf(e->libpod_prefix, sizeof e->libpod_prefix, "/v%d.0.0/libpod",
+                 libpod && atoi(libpod) > 0 ? atoi(libpod) : 4);
     } else {
         e->kind = WPD_ENGINE_DOCKER;
     }

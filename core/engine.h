@@ -30,6 +30,9 @@ typedef struct wpd_engine_call {
 wpd_http_request *wpd_engine_call_start(wpd_engine *e, const wpd_engine_call *call);
 const char *wpd_engine_label(const wpd_engine *e); /* "engine at unix:///..." for messages */
 wpd_engine_kind wpd_engine_get_kind(const wpd_engine *e);
+/* "/v4.0.0/libpod"-style prefix for Podman's native API (unversioned call
+ * paths start with it); "" for Docker. */
+const char *wpd_engine_libpod_prefix(const wpd_engine *e);
 size_t wpd_engine_in_flight(const wpd_engine *e);
 
 /* Compare dotted versions "1.41" vs "1.9": <0, 0, >0. */
