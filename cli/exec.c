@@ -12,6 +12,7 @@
 #include <wpdock/runtime.h>
 
 #include "cli.h"
+#include "engines.h"
 #include "output.h"
 
 void help_exec(FILE *out)
@@ -34,6 +35,11 @@ void help_exec(FILE *out)
         "DOCKER_HOST)\n"
         "      --api-version V       pin the API version    (..._API_VERSION, "
         "DOCKER_API_VERSION)\n"
+        "      --engine NAME=URI     use several engines (repeatable; or WPDOCK_ENGINES=\n"
+        "                            \"docker=unix:///var/run/docker.sock,podman=podman://\");\n"
+        "                            each workflow runs entirely on one of them: the least\n"
+        "                            busy reachable one, unreachable engines are skipped\n"
+        "      --place FILE=NAME     run FILE on engine NAME\n"
         "\n"
         "Backend options (flag overrides the environment variable):\n"
         "      --network NAME        also connect every step to this existing network\n"
@@ -57,7 +63,7 @@ void help_exec(FILE *out)
         "                            (..._TLS_VERIFY, DOCKER_TLS_VERIFY)\n"
         "      (the WOODPECKER_LIMIT_* spellings of the limits are honoured too)\n"
         "\n"
-        "JSON events (--log-format json):\n"
+        "JSON events (--log-format json; every event also carries \"engine\":NAME):\n"
         "  {\"event\":\"workflow\",\"workflow\":W,\"status\":\"started\"|\"success\"|\"failure\"|"
         "\"canceled\"|\"error\",\"error\":MSG?}\n"
         "  {\"event\":\"step\",\"workflow\":W,\"step\":NAME,\"uuid\":U,\"status\":\"started\"|"
@@ -154,7 +160,11 @@ enum {
     OPT_LOG_FORMAT = 1000,
     OPT_COLOR,
     OPT_SETTING,
+    OPT_ENGINE,
+    OPT_PLACE,
 };
+
+#define MAX_MULTI 64
 
 int cmd_exec(int argc, char **argv)
 {
@@ -168,6 +178,8 @@ int cmd_exec(int argc, char **argv)
     opts[no++] = (struct option){"log-format", required_argument, 0, OPT_LOG_FORMAT};
     opts[no++] = (struct option){"color", required_argument, 0, OPT_COLOR};
     opts[no++] = (struct option){"host", required_argument, 0, 'H'};
+    opts[no++] = (struct option){"engine", required_argument, 0, OPT_ENGINE};
+    opts[no++] = (struct option){"place", required_argument, 0, OPT_PLACE};
     for (size_t i = 0; setting_flags[i]; i++)
         opts[no++] = (struct option){setting_flags[i], required_argument, 0, OPT_SETTING};
     opts[no] = (struct option){0, 0, 0, 0};
@@ -178,6 +190,10 @@ int cmd_exec(int argc, char **argv)
     const char *set_name[32];
     const char *set_value[32];
     size_t n_set = 0;
+    char *engine_specs[MAX_MULTI];
+    size_t n_engine_specs = 0;
+    char *places[MAX_MULTI];
+    size_t n_places = 0;
     int c, idx = 0;
     optind = 1;
     opterr = 0;
@@ -205,6 +221,17 @@ int cmd_exec(int argc, char **argv)
                 cli_error("exec: --color must be auto, always or never, not \"%s\"", optarg);
                 return WPD_EXIT_USAGE;
             }
+            break;
+        case OPT_ENGINE:
+        case OPT_PLACE:
+            if ((c == OPT_ENGINE ? n_engine_specs : n_places) == MAX_MULTI) {
+                cli_error("exec: too many --%s options", opts[idx].name);
+                return WPD_EXIT_USAGE;
+            }
+            if (c == OPT_ENGINE)
+                engine_specs[n_engine_specs++] = optarg;
+            else
+                places[n_places++] = optarg;
             break;
         case OPT_SETTING:
             if (n_set < 32) {
@@ -234,8 +261,8 @@ int cmd_exec(int argc, char **argv)
     wpd_workflow **wfs = calloc((size_t)n_files, sizeof *wfs);
     wpd_settings *settings = NULL;
     wpd_reactor *r = NULL;
-    wpd_plugin_registry *reg = NULL;
-    wpd_engine *engine = NULL;
+    cli_engines es = {0};
+    cli_engine **placed = calloc((size_t)n_files, sizeof *placed);
     struct exec_state st = {0};
     wpd_signal *sigint = NULL, *sigterm = NULL;
 
@@ -277,23 +304,73 @@ int cmd_exec(int argc, char **argv)
         }
     }
 
-    /* 2. the engine */
+    /* 2. engines and placement */
+    if (cli_engines_init(&es, engine_specs, n_engine_specs, host, &err) != 0) {
+        cli_error("exec: %s", err.message);
+        rc = WPD_EXIT_USAGE;
+        goto out;
+    }
+    for (size_t i = 0; i < n_places; i++) {
+        char *eq = strrchr(places[i], '=');
+        if (!eq || eq == places[i] || !eq[1]) {
+            cli_error("exec: --place \"%s\" is not FILE=ENGINE", places[i]);
+            rc = WPD_EXIT_USAGE;
+            goto out;
+        }
+        *eq = '\0';
+        cli_engine *ce = cli_engines_find(&es, eq + 1);
+        int file = -1;
+        for (int k = 0; k < n_files; k++)
+            if (strcmp(argv[optind + k], places[i]) == 0)
+                file = k;
+        if (!ce || file < 0) {
+            cli_error("exec: --place %s=%s: %s", places[i], eq + 1,
+                      !ce ? "no engine of that name (see --engine)" : "no such workflow file given");
+            rc = WPD_EXIT_USAGE;
+            goto out;
+        }
+        placed[file] = ce;
+    }
     r = wpd_reactor_new(&err);
     if (!r) {
         cli_error("%s", err.message);
         rc = WPD_EXIT_FAILED;
         goto out;
     }
-    reg = wpd_plugins_load(NULL);
-    engine = wpd_engine_new(r, reg, NULL, host, NULL, NULL, &err);
-    if (!engine || wpd_engine_connect_sync(engine, &err) != 0) {
-        cli_error("%s", err.message);
-        rc = err.kind == WPD_ERR_USAGE ? WPD_EXIT_USAGE : WPD_EXIT_ENGINE;
+    size_t up = cli_engines_connect(&es, r);
+    for (size_t i = 0; i < es.n; i++) {
+        cli_engine *ce = &es.v[i];
+        if (!ce->up) {
+            if (es.named && up)
+                cli_warn("engine %s is unreachable and is skipped: %s", ce->name, ce->err.message);
+            else
+                cli_error("%s", ce->err.message);
+            continue;
+        }
+        const wpd_engine_info *info = wpd_engine_get_info(ce->engine);
+        if (info->warning && *info->warning)
+            cli_warn("%s", info->warning);
+    }
+    if (!up) {
+        rc = es.v[0].err.kind == WPD_ERR_USAGE ? WPD_EXIT_USAGE : WPD_EXIT_ENGINE;
         goto out;
     }
-    const wpd_engine_info *info = wpd_engine_get_info(engine);
-    if (info->warning && *info->warning)
-        cli_warn("%s", info->warning);
+    for (int i = 0; i < n_files; i++) {
+        if (placed[i]) {
+            if (!placed[i]->up) {
+                cli_error("exec: %s is placed on engine %s, which is unreachable",
+                          argv[optind + i], placed[i]->name);
+                rc = WPD_EXIT_ENGINE;
+                goto out;
+            }
+        } else {
+            /* least busy healthy engine, first listed on a tie */
+            for (size_t k = 0; k < es.n; k++)
+                if (es.v[k].up && (!placed[i] || es.v[k].load < placed[i]->load))
+                    placed[i] = &es.v[k];
+        }
+        placed[i]->load++;
+    }
 
     /* 3. run everything on the loop */
     st.out.out = stdout;
@@ -303,8 +380,9 @@ int cmd_exec(int argc, char **argv)
     output_attach(&st.out, r);
     st.n_runs = (size_t)n_files;
     st.runs = calloc(st.n_runs, sizeof *st.runs);
+    st.out.show_engine = true;
     for (size_t i = 0; i < st.n_runs; i++)
-        st.runs[i] = wpd_run_new(engine, settings, wfs[i], on_event, &st);
+        st.runs[i] = wpd_run_new(placed[i]->engine, settings, wfs[i], on_event, &st);
     sigint = wpd_signal_new(r, SIGINT, on_signal, &st);
     sigterm = wpd_signal_new(r, SIGTERM, on_signal, &st);
     for (size_t i = 0; i < st.n_runs; i++)
@@ -340,8 +418,8 @@ out:
         wpd_run_free(st.runs[i]);
     free(st.runs);
     output_free(&st.out);
-    wpd_engine_free(engine);
-    wpd_plugins_free(reg);
+    cli_engines_free(&es);
+    free(placed);
     wpd_reactor_free(r);
     wpd_settings_destroy(settings);
     for (int i = 0; i < n_files; i++)

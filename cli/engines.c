@@ -1,0 +1,120 @@
+/* engines.c - parsing engine lists and connecting several engines at once. */
+#include "engines.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int add_spec(cli_engines *es, const char *spec, const char *origin, wpd_error *err)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "%s: \"%s\" is not NAME=URI (e.g. podman=unix:///run/podman/"
+                             "podman.sock)",
+                             origin, spec);
+    size_t nl = (size_t)(eq - spec);
+    for (size_t i = 0; i < es->n; i++)
+        if (strlen(es->v[i].name) == nl && strncmp(es->v[i].name, spec, nl) == 0)
+            return wpd_error_set(err, WPD_ERR_USAGE, 0, "%s: engine name \"%.*s\" given twice",
+                                 origin, (int)nl, spec);
+    es->v = realloc(es->v, (es->n + 1) * sizeof *es->v);
+    cli_engine *e = &es->v[es->n++];
+    memset(e, 0, sizeof *e);
+    e->name = strndup(spec, nl);
+    e->uri = strdup(eq + 1);
+    return 0;
+}
+
+int cli_engines_init(cli_engines *es, char **specs, size_t n_specs, const char *host,
+                     wpd_error *err)
+{
+    memset(es, 0, sizeof *es);
+    if (n_specs) {
+        if (host)
+            return wpd_error_set(err, WPD_ERR_USAGE, 0, "use either -H/--host or --engine");
+        for (size_t i = 0; i < n_specs; i++)
+            if (add_spec(es, specs[i], "--engine", err) != 0)
+                return -1;
+        es->named = true;
+        return 0;
+    }
+    const char *env = getenv("WPDOCK_ENGINES");
+    if (env && *env && !host) {
+        char *copy = strdup(env), *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ')
+                tok++;
+            if (!*tok)
+                continue;
+            if (add_spec(es, tok, "WPDOCK_ENGINES", err) != 0) {
+                free(copy);
+                return -1;
+            }
+        }
+        free(copy);
+        if (es->n) {
+            es->named = true;
+            return 0;
+        }
+    }
+    es->v = calloc(1, sizeof *es->v);
+    es->n = 1;
+    es->v[0].name = strdup("default");
+    es->v[0].uri = host ? strdup(host) : NULL;
+    return 0;
+}
+
+static void on_ready(wpd_engine *engine, const wpd_error *err, void *arg)
+{
+    (void)engine;
+    cli_engine *e = arg;
+    e->done = true;
+    e->up = err == NULL;
+    if (err)
+        e->err = *err;
+}
+
+size_t cli_engines_connect(cli_engines *es, wpd_reactor *r)
+{
+    if (!es->reg)
+        es->reg = wpd_plugins_load(NULL);
+    size_t pending = 0;
+    for (size_t i = 0; i < es->n; i++) {
+        cli_engine *e = &es->v[i];
+        e->engine = wpd_engine_new(r, es->reg, e->name, e->uri, NULL, NULL, &e->err);
+        if (!e->engine) {
+            e->done = true;
+            continue;
+        }
+        pending++;
+        wpd_engine_connect(e->engine, on_ready, e);
+    }
+    /* they all connect at once; wait for each in turn */
+    for (size_t i = 0; pending && i < es->n; i++)
+        if (!es->v[i].done && wpd_reactor_run_until(r, (volatile bool *)&es->v[i].done) != 0)
+            break;
+    size_t up = 0;
+    for (size_t i = 0; i < es->n; i++)
+        up += es->v[i].up;
+    return up;
+}
+
+cli_engine *cli_engines_find(cli_engines *es, const char *name)
+{
+    for (size_t i = 0; i < es->n; i++)
+        if (strcmp(es->v[i].name, name) == 0)
+            return &es->v[i];
+    return NULL;
+}
+
+void cli_engines_free(cli_engines *es)
+{
+    for (size_t i = 0; i < es->n; i++) {
+        wpd_engine_free(es->v[i].engine);
+        free(es->v[i].name);
+        free(es->v[i].uri);
+    }
+    free(es->v);
+    wpd_plugins_free(es->reg);
+    memset(es, 0, sizeof *es);
+}

@@ -1,0 +1,37 @@
+/* engines.h - the set of engines a command works with: one default engine
+ * (-H / DOCKER_HOST), or several named ones from `--engine NAME=URI` or
+ * WPDOCK_ENGINES="a=URI,b=URI". Connects them all at once on the reactor. */
+#ifndef WPDOCK_CLI_ENGINES_H
+#define WPDOCK_CLI_ENGINES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <wpdock/engine.h>
+
+typedef struct cli_engine {
+    char *name;
+    char *uri; /* NULL: from the environment */
+    wpd_engine *engine;
+    bool up;     /* connected */
+    bool done;   /* connect finished (either way) */
+    wpd_error err;
+    size_t load; /* workflows placed on it */
+} cli_engine;
+
+typedef struct cli_engines {
+    cli_engine *v;
+    size_t n;
+    bool named; /* came from --engine / WPDOCK_ENGINES */
+    wpd_plugin_registry *reg;
+} cli_engines;
+
+/* specs: "NAME=URI" strings from --engine flags (may be empty: then
+ * WPDOCK_ENGINES, then one engine "default" at `host` or the environment). */
+int cli_engines_init(cli_engines *es, char **specs, size_t n_specs, const char *host,
+                     wpd_error *err);
+/* Create and connect every engine; returns the number that are up. */
+size_t cli_engines_connect(cli_engines *es, wpd_reactor *r);
+cli_engine *cli_engines_find(cli_engines *es, const char *name);
+void cli_engines_free(cli_engines *es);
+
+#endif
