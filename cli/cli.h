@@ -28,6 +28,9 @@ int cmd_plugins(int argc, char **argv);
 void help_plugins(FILE *out);
 int cmd_exec(int argc, char **argv);
 void help_exec(FILE *out);
+int cmd_cleanup(int argc, char **argv);
+void help_cleanup(FILE *out);
+void help_exec(FILE *out);
 
 /* "wpdock: " + message on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,8 @@ static const cli_command commands[] = {
     {"exec", "run workflow files (Woodpecker backend Config JSON)", cmd_exec, help_exec},
     {"info", "show the engine wpdock would use and how it talks to it", cmd_info, help_info},
     {"plugins", "list transport plugins found, and any refused", cmd_plugins, help_plugins},
+    {"cleanup", "remove containers, networks and volumes that runs left behind", cmd_cleanup,
+     help_cleanup},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

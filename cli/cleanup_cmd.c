@@ -1,0 +1,116 @@
+/* cleanup_cmd.c - `wpdock cleanup`: remove leftover step containers and
+ * workflow networks and volumes from every engine. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <wpdock/cleanup.h>
+
+#include "cli.h"
+#include "engines.h"
+
+void help_cleanup(FILE *out)
+{
+    fputs("usage: wpdock cleanup [-H URI | --engine NAME=URI...] [--dry-run]\n"
+          "\n"
+          "Remove what interrupted or lost runs left on the engine(s): containers\n"
+          "labelled wp_uuid (forcibly, with their anonymous volumes) and networks and\n"
+          "volumes labelled wp_workflow. Do not run it while workflows are running on\n"
+          "those engines: their containers carry the same labels (so do a Woodpecker\n"
+          "agent's on the same engine).\n"
+          "\n"
+          "  --dry-run   only list what would be removed\n"
+          "\n"
+          "Exit status 0 when everything found was removed (or --dry-run), 1 when\n"
+          "something could not be removed, 3 when an engine is unreachable.\n",
+          out);
+}
+
+struct tally {
+    const char *engine;
+    bool dry;
+    size_t failed;
+};
+
+static void on_leftover(const wpd_leftover *lo, void *arg)
+{
+    struct tally *t = arg;
+    if (t->dry)
+        printf("%s: would remove %s %s\n", t->engine, lo->kind, lo->name);
+    else if (lo->removed)
+        printf("%s: removed %s %s\n", t->engine, lo->kind, lo->name);
+    else {
+        t->failed++;
+        printf("%s: could not remove %s %s: %s\n", t->engine, lo->kind, lo->name, lo->error);
+    }
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+    const char *host = NULL;
+    bool dry = false;
+    char *specs[64];
+    size_t n_specs = 0;
+    static const struct option opts[] = {{"host", required_argument, 0, 'H'},
+                                         {"engine", required_argument, 0, 'e'},
+                                         {"dry-run", no_argument, 0, 'n'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:H:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'H': host = optarg; break;
+        case 'e':
+            if (n_specs < 64)
+                specs[n_specs++] = optarg;
+            break;
+        case 'n': dry = true; break;
+        case ':': cli_error("cleanup: option \"%s\" needs a value", argv[optind - 1]); return 2;
+        default:
+            cli_error("cleanup: unknown option \"%s\" (see `wpdock cleanup --help`)",
+                      argv[optind - 1]);
+            return WPD_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("cleanup: unexpected argument \"%s\"", argv[optind]);
+        return WPD_EXIT_USAGE;
+    }
+    wpd_error err;
+    cli_engines es;
+    if (cli_engines_init(&es, specs, n_specs, host, &err) != 0) {
+        cli_error("cleanup: %s", err.message);
+        cli_engines_free(&es);
+        return WPD_EXIT_USAGE;
+    }
+    wpd_reactor *r = wpd_reactor_new(&err);
+    if (!r) {
+        cli_error("%s", err.message);
+        cli_engines_free(&es);
+        return WPD_EXIT_FAILED;
+    }
+    cli_engines_connect(&es, r);
+    int rc = WPD_EXIT_OK;
+    for (size_t i = 0; i < es.n; i++) {
+        cli_engine *ce = &es.v[i];
+        if (!ce->up) {
+            cli_error("%s", ce->err.message);
+            rc = WPD_EXIT_ENGINE;
+            continue;
+        }
+        struct tally t = {ce->name, dry, 0};
+        size_t found = 0;
+        if (wpd_cleanup_sync(ce->engine, dry, on_leftover, &t, &found, &err) != 0) {
+            cli_error("%s: %s", ce->name, err.message);
+            rc = WPD_EXIT_ENGINE;
+            continue;
+        }
+        if (!found)
+            printf("%s: nothing to clean up\n", ce->name);
+        if (t.failed && rc == WPD_EXIT_OK)
+            rc = WPD_EXIT_FAILED;
+    }
+    cli_engines_free(&es);
+    wpd_reactor_free(r);
+    return rc;
+}
