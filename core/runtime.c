@@ -556,8 +556,15 @@ static void run_stage(wpd_run *run)
 static void workflow_destroyed(void *arg, const wpd_error *err)
 {
     wpd_run *run = arg;
-    if (err)
+    if (err && (err->kind == WPD_ERR_CONNECT || err->kind == WPD_ERR_TIMEOUT)) {
+        char *msg = wpd_xasprintf("%s; the workflow's containers, volume and network may still "
+                                  "be on the engine: run `wpdock cleanup` once it is back",
+                                  err->message);
+        emit_notice(run, NULL, msg);
+        free(msg);
+    } else if (err) {
         emit_notice(run, NULL, err->message);
+    }
     const char *status;
     const char *error = NULL;
     if (run->setup_failed) {
