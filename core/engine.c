@@ -227,10 +227,13 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         ok = isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
         scheme[i] = c;
     }
-    if (!ok) {
-        wpd_endpoint ep;
-        char perr[256] = "";
-        wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr);
+    /* a malformed URI is a usage error; "scheme://" alone is left to the
+     * plugin (podman:// means "find the socket") */
+    wpd_endpoint ep;
+    char perr[256] = "";
+    if (!ok || (sep[3] && wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr) != 0)) {
+        if (!ok)
+            wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr);
         wpd_error_set(err, WPD_ERR_USAGE, 0, "engine endpoint: %s", perr);
         return NULL;
     }
@@ -487,8 +490,10 @@ static void on_ping(const wpd_http_response *res, const wpd_error *err, void *ar
     if (err && (err->kind == WPD_ERR_CONNECT || err->kind == WPD_ERR_TIMEOUT)) {
         wpd_error e2 = *err;
         size_t n = strlen(e2.message);
-        snprintf(e2.message + n, sizeof e2.message - n,
-                 " (is the engine running and is %s the right endpoint?)", e->endpoint);
+        /* TLS problems are already explained; for the rest, a hint */
+        if (!strstr(e2.message, "certificate") && !strstr(e2.message, "TLS"))
+            snprintf(e2.message + n, sizeof e2.message - n,
+                     " (is the engine running and is %s the right endpoint?)", e->endpoint);
         connect_finish(e, &e2);
         return;
     }

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "connerr.h"
+
 struct wpd_http_client {
     wpd_reactor *r;
     wpd_conn_setup setup;
@@ -26,9 +28,10 @@ struct wpd_http_request {
     wpd_http_spec spec;
     wpd_http_response res;
     char errbuf[CURL_ERROR_SIZE];
-    struct event deferred; /* completes cancellations through the loop */
+    struct event deferred; /* cancellations and deferred starts, through the loop */
     int canceled;
     int start_failed;
+    int add_pending; /* started from inside a curl callback: added from the loop */
     int aborted_by_callback;
     int headers_done;
     int finished;
@@ -115,7 +118,12 @@ static void on_complete(void *self, CURLcode result)
     case CURLE_SSL_CIPHER: kind = WPD_ERR_CONNECT; break;
     default: kind = q->res.status ? WPD_ERR_PROTOCOL : WPD_ERR_CONNECT; break;
     }
-    wpd_error_set(&err, kind, 0, "%s", detail);
+    long os_errno = 0;
+    curl_easy_getinfo(q->easy, CURLINFO_OS_ERRNO, &os_errno);
+    char msg[WPD_ERROR_MAX];
+    wpd_describe_transfer_error(result, detail, os_errno, q->res.status, &q->c->setup, msg,
+                                sizeof msg);
+    wpd_error_set(&err, kind, 0, "%s", msg);
     finish(q, &err);
 }
 
@@ -125,6 +133,14 @@ static void on_deferred(evutil_socket_t fd, short what, void *arg)
     (void)what;
     wpd_http_request *q = arg;
     wpd_error err;
+    if (q->add_pending && !q->canceled) {
+        q->add_pending = 0;
+        CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(q->c->r), q->easy);
+        if (mc == CURLM_OK)
+            return;
+        snprintf(q->errbuf, sizeof q->errbuf, "cannot start request: %s", curl_multi_strerror(mc));
+        q->start_failed = 1;
+    }
     if (q->start_failed)
         wpd_error_set(&err, WPD_ERR_INTERNAL, 0, "%s", q->errbuf);
     else
@@ -319,7 +335,12 @@ wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec)
     }
     configure(q, spec);
     CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(c->r), q->easy);
-    if (mc != CURLM_OK) {
+    if (mc == CURLM_RECURSIVE_API_CALL) {
+        /* called from a header or data callback, where curl refuses new
+         * handles: add it from the loop instead */
+        q->add_pending = 1;
+        event_active(&q->deferred, 0, 0);
+    } else if (mc != CURLM_OK) {
         snprintf(q->errbuf, sizeof q->errbuf, "cannot start request: %s", curl_multi_strerror(mc));
         q->start_failed = 1;
         event_active(&q->deferred, 0, 0);
