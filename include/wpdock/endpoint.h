@@ -18,9 +18,9 @@
 #define WPD_ENDPOINT_PART_MAX 4096
 
 typedef struct wpd_endpoint {
-    char scheme[32]; /* lower-case */
-    char host[256];  /* "" for socket schemes */
-    int port;        /* 0 when absent */
+    char scheme[32];                  /* lower-case */
+    char host[256];                   /* "" for socket schemes */
+    int port;                         /* 0 when absent */
     char path[WPD_ENDPOINT_PART_MAX]; /* socket path, or base path ("" or "/base") */
 } wpd_endpoint;
 
@@ -56,7 +56,8 @@ static inline int wpd_endpoint_parse(const char *uri, wpd_endpoint *ep, char *er
             return -1;
         }
         if (strlen(rest) >= sizeof ep->path) {
-            snprintf(err, errlen, "\"%s\": path too long", uri);
+            snprintf(err, errlen, "endpoint socket path too long (%zu bytes, at most %zu)",
+                     strlen(rest), sizeof ep->path - 1);
             return -1;
         }
         strcpy(ep->path, rest);
@@ -76,15 +77,27 @@ static inline int wpd_endpoint_parse(const char *uri, wpd_endpoint *ep, char *er
         he = hs + strcspn(hs, ":/");
         after = he;
     }
-    if (he == hs || (size_t)(he - hs) >= sizeof ep->host) {
-        snprintf(err, errlen, "\"%s\": missing or too long host name", uri);
+    if (he == hs) {
+        snprintf(err, errlen, "\"%s\": missing host name", uri);
         return -1;
+    }
+    if ((size_t)(he - hs) >= sizeof ep->host) {
+        snprintf(err, errlen, "endpoint host name too long (%zu bytes, at most %zu)",
+                 (size_t)(he - hs), sizeof ep->host - 1);
+        return -1;
+    }
+    for (const char *h = hs; h < he; h++) {
+        if (isspace((unsigned char)*h) || strchr("?#[]\\\"", *h)) {
+            snprintf(err, errlen, "\"%s\": invalid character in the host name", uri);
+            return -1;
+        }
     }
     memcpy(ep->host, hs, (size_t)(he - hs));
     if (*after == ':') {
         char *end;
         long port = strtol(after + 1, &end, 10);
-        if (end == after + 1 || port < 1 || port > 65535 || (*end && *end != '/')) {
+        if (!isdigit((unsigned char)after[1]) || port < 1 || port > 65535 ||
+            (*end && *end != '/')) {
             snprintf(err, errlen, "\"%s\": invalid port (expected 1-65535)", uri);
             return -1;
         }
@@ -101,7 +114,8 @@ static inline int wpd_endpoint_parse(const char *uri, wpd_endpoint *ep, char *er
         if (n == 1)
             n = 0;
         if (n >= sizeof ep->path) {
-            snprintf(err, errlen, "\"%s\": base path too long", uri);
+            snprintf(err, errlen, "endpoint base path too long (%zu bytes, at most %zu)", n,
+                     sizeof ep->path - 1);
             return -1;
         }
         memcpy(ep->path, after, n);
