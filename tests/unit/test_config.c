@@ -304,8 +304,17 @@ START_TEST(defaults_and_ids)
     ck_assert_uint_eq(st->environment.n, 0);
     ck_assert_str_eq(st->failure, "fail");
     ck_assert_str_eq(st->type, "");
+    /* hand-written defaults: the generated volume at the workspace, the
+     * generated network with the step name as alias */
     ck_assert_str_eq(st->working_dir, "");
-    ck_assert_str_eq(st->workspace_base, "");
+    ck_assert_str_eq(st->workspace_base, "/woodpecker");
+    ck_assert_uint_eq(st->volumes.n, 1);
+    snprintf(want, sizeof want, "wp_%s_default:/woodpecker", wf->id);
+    ck_assert_str_eq(st->volumes.v[0], want);
+    ck_assert_uint_eq(st->n_networks, 1);
+    ck_assert_str_eq(st->networks[0].name, wf->network);
+    ck_assert_uint_eq(st->networks[0].aliases.n, 1);
+    ck_assert_str_eq(st->networks[0].aliases.v[0], "a");
     ck_assert_str_eq(st->user, "");
     ck_assert_str_eq(st->auth_username, "");
     ck_assert_str_eq(st->network_mode, "");
@@ -440,6 +449,36 @@ START_TEST(backend_options_user)
 }
 END_TEST
 
+START_TEST(handwritten_defaults)
+{
+    /* no volume/network: commands steps work in the workspace; explicit
+     * volumes follow the generated one; network_mode gets no network */
+    wpd_workflow *wf =
+        parse_ok("{\"pipeline\":[{\"steps\":[{\"name\":\"a\",\"image\":\"i\",\"on_success\":true,"
+                 "\"commands\":[\"ls\"],\"volumes\":[\"/h:/c\"]},{\"name\":\"b\",\"image\":\"i\","
+                 "\"on_success\":true,\"network_mode\":\"host\",\"workspace_base\":\"/ws\"}]}]}");
+    const wpd_step *a = &wf->stages[0].steps[0], *b = &wf->stages[0].steps[1];
+    ck_assert_str_eq(a->working_dir, "/woodpecker");
+    ck_assert_uint_eq(a->volumes.n, 2);
+    ck_assert_str_eq(a->volumes.v[1], "/h:/c");
+    ck_assert_uint_eq(b->n_networks, 0);
+    char want[64];
+    snprintf(want, sizeof want, "%s:/ws", wf->volume);
+    ck_assert_str_eq(b->volumes.v[0], want);
+    wpd_workflow_free(wf);
+
+    /* a document naming both (as Woodpecker's payloads do) is left alone */
+    wf = parse_ok("{\"network\":\"n\",\"volume\":\"v\",\"pipeline\":[{\"steps\":[{\"name\":"
+                  "\"a\",\"image\":\"i\",\"on_success\":true,\"commands\":[\"ls\"]}]}]}");
+    a = &wf->stages[0].steps[0];
+    ck_assert_str_eq(a->working_dir, "");
+    ck_assert_str_eq(a->workspace_base, "");
+    ck_assert_uint_eq(a->volumes.n, 0);
+    ck_assert_uint_eq(a->n_networks, 0);
+    wpd_workflow_free(wf);
+}
+END_TEST
+
 START_TEST(unescape_and_nulls)
 {
     char *json =
@@ -457,7 +496,8 @@ START_TEST(unescape_and_nulls)
     ck_assert_str_eq(env_get(st, "E"), "\xF0\x9F\x98\x80");
     ck_assert_str_eq(env_get(st, "N"), "");
     ck_assert_str_eq(env_get(st, "Q"), "\"q\"");
-    ck_assert_uint_eq(st->volumes.n, 0);
+    ck_assert_uint_eq(st->volumes.n, 1); /* only the generated workspace volume */
+    ck_assert_str_eq(st->working_dir, "/w/x");
     ck_assert_uint_eq(st->entrypoint.n, 0);
     ck_assert_uint_eq(st->n_networks, 2);
     ck_assert_uint_eq(st->networks[0].aliases.n, 0);
@@ -547,6 +587,7 @@ int main(void)
     tcase_add_test(tc, case_insensitive_and_unknown_keys);
     tcase_add_test(tc, backend_options_user);
     tcase_add_test(tc, unescape_and_nulls);
+    tcase_add_test(tc, handwritten_defaults);
     tcase_add_test(tc, environment_order_and_duplicates);
     tcase_add_test(tc, load_errors);
     tcase_add_test(tc, ulid_format);
