@@ -8,9 +8,9 @@
 /* Exit codes (public: scripts depend on them). */
 enum {
     WPD_EXIT_OK = 0,
-    WPD_EXIT_FAILED = 1,      /* a workflow failed */
-    WPD_EXIT_USAGE = 2,       /* bad usage or invalid input; nothing created */
-    WPD_EXIT_ENGINE = 3,      /* engine unreachable or workflow setup failed */
+    WPD_EXIT_FAILED = 1, /* a workflow failed */
+    WPD_EXIT_USAGE = 2,  /* bad usage or invalid input; nothing created */
+    WPD_EXIT_ENGINE = 3, /* engine unreachable or workflow setup failed */
     WPD_EXIT_SIGINT = 130,
     WPD_EXIT_SIGTERM = 143
 };

@@ -12,8 +12,8 @@ typedef struct cli_engine {
     char *name;
     char *uri; /* NULL: from the environment */
     wpd_engine *engine;
-    bool up;     /* connected */
-    bool done;   /* connect finished (either way) */
+    bool up;   /* connected */
+    bool done; /* connect finished (either way) */
     wpd_error err;
     size_t load; /* workflows placed on it */
 } cli_engine;

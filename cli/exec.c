@@ -169,10 +169,9 @@ enum {
 int cmd_exec(int argc, char **argv)
 {
     static const char *const setting_flags[] = {
-        "network",        "volumes",         "ipv6",           "stop-timeout",
-        "apparmor-profile", "limit-mem",     "limit-mem-swap", "limit-shm-size",
-        "limit-cpu-quota", "limit-cpu-shares", "limit-cpu-set", "cert-path",
-        "tls-verify",     "api-version",     NULL};
+        "network",       "volumes",        "ipv6",           "stop-timeout",    "apparmor-profile",
+        "limit-mem",     "limit-mem-swap", "limit-shm-size", "limit-cpu-quota", "limit-cpu-shares",
+        "limit-cpu-set", "cert-path",      "tls-verify",     "api-version",     NULL};
     struct option opts[32];
     size_t no = 0;
     opts[no++] = (struct option){"log-format", required_argument, 0, OPT_LOG_FORMAT};
@@ -325,7 +324,8 @@ int cmd_exec(int argc, char **argv)
                 file = k;
         if (!ce || file < 0) {
             cli_error("exec: --place %s=%s: %s", places[i], eq + 1,
-                      !ce ? "no engine of that name (see --engine)" : "no such workflow file given");
+                      !ce ? "no engine of that name (see --engine)"
+                          : "no such workflow file given");
             rc = WPD_EXIT_USAGE;
             goto out;
         }
@@ -358,8 +358,8 @@ int cmd_exec(int argc, char **argv)
     for (int i = 0; i < n_files; i++) {
         if (placed[i]) {
             if (!placed[i]->up) {
-                cli_error("exec: %s is placed on engine %s, which is unreachable",
-                          argv[optind + i], placed[i]->name);
+                cli_error("exec: %s is placed on engine %s, which is unreachable", argv[optind + i],
+                          placed[i]->name);
                 rc = WPD_EXIT_ENGINE;
                 goto out;
             }

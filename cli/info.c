@@ -84,8 +84,7 @@ static void print_text(const cli_engine *ce, bool named)
     }
     const wpd_engine_info *i = wpd_engine_get_info(ce->engine);
     printf("%sendpoint:     %s\n", ind, i->endpoint);
-    printf("%stransport:    %s %s (%s)\n", ind, i->plugin_name, i->plugin_version,
-           i->plugin_path);
+    printf("%stransport:    %s %s (%s)\n", ind, i->plugin_name, i->plugin_version, i->plugin_path);
     printf("%sengine:       %s %s", ind, i->kind_name, i->engine_version);
     if (i->libpod_version && *i->libpod_version)
         printf(" (libpod API %s)", i->libpod_version);

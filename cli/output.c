@@ -190,8 +190,7 @@ static void text_event(output *o, const wpd_event *ev)
     case WPD_EVENT_STEP:
         step_prefix(o, ev, "");
         if (strcmp(ev->status, "started") == 0) {
-            fprintf(out, "--- started: image %s%s\n", ev->image,
-                    ev->detached ? " (detached)" : "");
+            fprintf(out, "--- started: image %s%s\n", ev->image, ev->detached ? " (detached)" : "");
         } else if (ev->has_exit_code) {
             fprintf(out, "--- %s (exit code %d%s)%s%s\n", ev->status, ev->exit_code,
                     ev->oom_killed ? ", OOM killed" : "", ev->error ? ": " : "",
@@ -228,9 +227,8 @@ void output_event(output *o, const wpd_event *ev)
 {
     if (o->json) {
         if (ev->type == WPD_EVENT_NOTICE) {
-            fprintf(stderr, "wpdock: warning: %s: %s%s%s%s\n", ev->workflow,
-                    ev->step ? "[" : "", ev->step ? ev->step : "", ev->step ? "] " : "",
-                    ev->error);
+            fprintf(stderr, "wpdock: warning: %s: %s%s%s%s\n", ev->workflow, ev->step ? "[" : "",
+                    ev->step ? ev->step : "", ev->step ? "] " : "", ev->error);
             return;
         }
         json_event(o, ev);

@@ -12,10 +12,10 @@ typedef struct output {
     FILE *out;
     bool json;
     bool color;
-    bool multi;       /* more than one workflow: prefix step names with the file */
-    bool show_engine; /* include "engine" in JSON events */
+    bool multi;                    /* more than one workflow: prefix step names with the file */
+    bool show_engine;              /* include "engine" in JSON events */
     struct wpd_timer *flush_timer; /* flushes log lines once per loop turn */
-    char **pull_state; /* last pull status per "step/layer", text mode */
+    char **pull_state;             /* last pull status per "step/layer", text mode */
     size_t n_pull_state;
 } output;
 

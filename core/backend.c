@@ -83,7 +83,7 @@ struct wpd_op {
     wpd_op *owner;         /* attach op: the start op waiting for its headers */
     uint64_t sent_hash[3]; /* per stream: FNV-1a of the bytes delivered */
     uint64_t sent_len[3];
-    wpd_stdcopy recon;     /* post-exit re-read (reconciliation) */
+    wpd_stdcopy recon; /* post-exit re-read (reconciliation) */
     uint64_t recon_hash[3];
     uint64_t recon_len[3];
     bool recon_diverged;

@@ -35,8 +35,8 @@ typedef void (*wpd_output_fn)(void *arg, int stream, const char *data, size_t le
 
 /* One pull progress object (JSON fields of the Engine API's stream). */
 typedef struct wpd_pull_progress {
-    const char *id;     /* layer id, "" for image-level messages */
-    const char *status; /* e.g. "Downloading", "Pull complete" */
+    const char *id;         /* layer id, "" for image-level messages */
+    const char *status;     /* e.g. "Downloading", "Pull complete" */
     int64_t current, total; /* bytes, 0 when unknown */
 } wpd_pull_progress;
 typedef void (*wpd_pull_fn)(void *arg, const wpd_pull_progress *p);
@@ -59,8 +59,8 @@ wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_o
 /* Pull (when needed), create, connect networks, start. env is the step's
  * final environment; copied before this returns. pull may be NULL. */
 wpd_op *wpd_backend_start_step(wpd_backend *b, const wpd_step *step, const wpd_kv *env,
-                               size_t n_env, wpd_pull_fn pull, void *pull_arg,
-                               wpd_op_done_fn done, void *arg);
+                               size_t n_env, wpd_pull_fn pull, void *pull_arg, wpd_op_done_fn done,
+                               void *arg);
 /* Follow the step's logs until the container stops; output gets the
  * demultiplexed bytes. */
 wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_fn output,
@@ -68,15 +68,14 @@ wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_f
 wpd_op *wpd_backend_wait_step(wpd_backend *b, const wpd_step *step, wpd_wait_done_fn done,
                               void *arg);
 /* stop (with the stop timeout) then kill; the container stays. */
-wpd_op *wpd_backend_stop_step(wpd_backend *b, const wpd_step *step, wpd_op_done_fn done,
-                              void *arg);
+wpd_op *wpd_backend_stop_step(wpd_backend *b, const wpd_step *step, wpd_op_done_fn done, void *arg);
 /* stop -> kill -> remove (spec 2.6); safe for never-created containers. */
 wpd_op *wpd_backend_destroy_step(wpd_backend *b, const wpd_step *step, wpd_op_done_fn done,
                                  void *arg);
 /* Destroy every step, remove the volume (retrying "in use") and the
  * network (spec 2.7). Reports the first real failure, after doing all. */
-wpd_op *wpd_backend_destroy_workflow(wpd_backend *b, const wpd_workflow *wf,
-                                     wpd_op_done_fn done, void *arg);
+wpd_op *wpd_backend_destroy_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_op_done_fn done,
+                                     void *arg);
 
 void wpd_op_cancel(wpd_op *op);
 

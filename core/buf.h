@@ -15,7 +15,10 @@ typedef struct wpd_buf {
     size_t cap;
 } wpd_buf;
 
-#define WPD_BUF_INIT {NULL, 0, 0}
+#define WPD_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void wpd_buf_reserve(wpd_buf *b, size_t extra);
 void wpd_buf_append(wpd_buf *b, const void *data, size_t len);

@@ -117,8 +117,8 @@ int wpd_cleanup_sync(wpd_engine *e, bool dry_run, wpd_leftover_fn fn, void *arg,
 {
     /* filters={"label":["wp_uuid"]} and {"label":["wp_workflow"]}, URL-encoded */
     static const kind_spec kinds[] = {
-        {"container", "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22wp_uuid%22%5D%7D",
-         "", "Id", "Name", "/containers/%s?force=1&v=1", false},
+        {"container", "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22wp_uuid%22%5D%7D", "",
+         "Id", "Name", "/containers/%s?force=1&v=1", false},
         {"network", "/networks?filters=%7B%22label%22%3A%5B%22wp_workflow%22%5D%7D", "", "Id",
          "Name", "/networks/%s", false},
         {"volume", "/volumes?filters=%7B%22label%22%3A%5B%22wp_workflow%22%5D%7D", "Volumes",

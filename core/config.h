@@ -36,13 +36,13 @@ typedef struct wpd_hostalias {
 } wpd_hostalias;
 
 typedef struct wpd_step {
-    char *name;           /* "" when absent */
-    char *uuid;           /* generated when absent */
-    char *type;           /* "" when absent */
-    char *image;          /* "" when absent */
+    char *name;  /* "" when absent */
+    char *uuid;  /* generated when absent */
+    char *type;  /* "" when absent */
+    char *image; /* "" when absent */
     int pull, detach, privileged;
-    char *working_dir;    /* "" when absent */
-    char *workspace_base; /* "" when absent */
+    char *working_dir;      /* "" when absent */
+    char *workspace_base;   /* "" when absent */
     wpd_kvlist environment; /* in document order; empty when absent */
     wpd_strlist entrypoint;
     wpd_strlist commands;
@@ -71,12 +71,12 @@ typedef struct wpd_stage {
 
 typedef struct wpd_workflow {
     wpd_arena *arena;
-    char *label;   /* the file name as given ("-" for stdin) */
-    char *id;      /* unique per run, lower-case; used in generated names and labels */
+    char *label; /* the file name as given ("-" for stdin) */
+    char *id;    /* unique per run, lower-case; used in generated names and labels */
     wpd_stage *stages;
     size_t n_stages;
-    char *network; /* generated "wp_<id>_default" when absent */
-    char *volume;  /* generated "wp_<id>_default" when absent */
+    char *network;        /* generated "wp_<id>_default" when absent */
+    char *volume;         /* generated "wp_<id>_default" when absent */
     wpd_strlist secrets;  /* secret values, for masking */
     wpd_strlist warnings; /* things a user should hear about, e.g. a step that can never run */
 } wpd_workflow;

@@ -15,10 +15,10 @@ typedef void (*wpd_engine_done_fn)(const wpd_http_response *res, const wpd_error
 
 typedef struct wpd_engine_call {
     const char *method;
-    const char *path;     /* without the version prefix, e.g. "/containers/json" */
-    int unversioned;      /* 1: send path as is (e.g. "/_ping") */
-    const char *body;     /* NULL = none */
-    size_t body_len;      /* 0 with a body = strlen(body) */
+    const char *path; /* without the version prefix, e.g. "/containers/json" */
+    int unversioned;  /* 1: send path as is (e.g. "/_ping") */
+    const char *body; /* NULL = none */
+    size_t body_len;  /* 0 with a body = strlen(body) */
     const char *const *headers;
     long timeout_ms;
     wpd_http_headers_fn on_headers;
@@ -45,8 +45,8 @@ int wpd_api_negotiate(const char *pinned, const char *engine_max, const char *ou
 /* Turn an error response into an error value (kind WPD_ERR_ENGINE): JSON
  * {"message":...} (Podman: "cause" kept as a hint after the message) or
  * the raw body; an empty body gets a generic text naming the status. */
-void wpd_engine_error_from_body(long status, const char *content_type, const char *body,
-                                size_t len, wpd_error *err);
+void wpd_engine_error_from_body(long status, const char *content_type, const char *body, size_t len,
+                                wpd_error *err);
 /* Map an architecture name to the platform's spelling (x86_64 -> amd64). */
 const char *wpd_platform_arch(const char *arch);
 

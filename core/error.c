@@ -56,9 +56,9 @@ void wpd_error_clear(wpd_error *err)
 
 const char *wpd_errkind_name(wpd_errkind kind)
 {
-    static const char *const names[] = {"ok",      "usage",    "input",   "connect",
-                                        "engine",  "protocol", "plugin",  "canceled",
-                                        "timeout", "nomem",    "io",      "internal"};
+    static const char *const names[] = {"ok",      "usage",    "input",  "connect",
+                                        "engine",  "protocol", "plugin", "canceled",
+                                        "timeout", "nomem",    "io",     "internal"};
     if ((unsigned)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";

@@ -39,18 +39,17 @@ typedef void (*wpd_http_done_fn)(wpd_http_request *req, const wpd_http_response 
  * abort the request (on_done then reports WPD_ERR_CANCELED). */
 typedef int (*wpd_http_data_fn)(wpd_http_request *req, const char *data, size_t len, void *arg);
 /* The response headers are complete (res->status and headers valid). */
-typedef void (*wpd_http_headers_fn)(wpd_http_request *req, const wpd_http_response *res,
-                                    void *arg);
+typedef void (*wpd_http_headers_fn)(wpd_http_request *req, const wpd_http_response *res, void *arg);
 
 typedef struct wpd_http_spec {
-    const char *method;       /* "GET", "POST", "DELETE", "HEAD", ... */
-    const char *path;         /* path and query, starting with '/' */
-    const char *body;         /* NULL = no body (POST then sends Content-Length: 0) */
+    const char *method; /* "GET", "POST", "DELETE", "HEAD", ... */
+    const char *path;   /* path and query, starting with '/' */
+    const char *body;   /* NULL = no body (POST then sends Content-Length: 0) */
     size_t body_len;
-    const char *content_type; /* default "application/json" when body is set */
-    const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
-    long timeout_ms;            /* whole request; 0 = none (long logs, waits) */
-    long connect_timeout_ms;    /* 0 = 10 s */
+    const char *content_type;       /* default "application/json" when body is set */
+    const char *const *headers;     /* extra "Name: value" lines, NULL-terminated; may be NULL */
+    long timeout_ms;                /* whole request; 0 = none (long logs, waits) */
+    long connect_timeout_ms;        /* 0 = 10 s */
     wpd_http_headers_fn on_headers; /* optional */
     wpd_http_data_fn on_data;       /* optional: stream the body instead of buffering */
     wpd_http_done_fn on_done;       /* required */

@@ -38,10 +38,22 @@ static void close_(wpd_jsonw *w, char c)
         w->depth--;
 }
 
-void wpd_jw_obj_begin(wpd_jsonw *w) { open(w, '{'); }
-void wpd_jw_obj_end(wpd_jsonw *w) { close_(w, '}'); }
-void wpd_jw_arr_begin(wpd_jsonw *w) { open(w, '['); }
-void wpd_jw_arr_end(wpd_jsonw *w) { close_(w, ']'); }
+void wpd_jw_obj_begin(wpd_jsonw *w)
+{
+    open(w, '{');
+}
+void wpd_jw_obj_end(wpd_jsonw *w)
+{
+    close_(w, '}');
+}
+void wpd_jw_arr_begin(wpd_jsonw *w)
+{
+    open(w, '[');
+}
+void wpd_jw_arr_end(wpd_jsonw *w)
+{
+    close_(w, ']');
+}
 
 void wpd_json_escape(wpd_buf *out, const char *s, size_t n)
 {

@@ -19,8 +19,8 @@
 typedef enum step_state {
     ST_PENDING,
     ST_STARTING,
-    ST_RUNNING,   /* container started, logs streaming */
-    ST_WAITING,   /* logs drained, waiting for the exit code */
+    ST_RUNNING, /* container started, logs streaming */
+    ST_WAITING, /* logs drained, waiting for the exit code */
     ST_DESTROYING,
     ST_DONE
 } step_state;
@@ -34,8 +34,8 @@ typedef enum step_outcome {
     OUT_ERROR
 } step_outcome;
 
-static const char *const outcome_names[] = {"running", "success", "failure", "skipped",
-                                            "canceled", "error"};
+static const char *const outcome_names[] = {"running", "success",  "failure",
+                                            "skipped", "canceled", "error"};
 
 typedef struct step_run {
     wpd_run *run;
@@ -71,10 +71,10 @@ struct wpd_run {
     wpd_masker *masker;
     step_run *steps; /* all steps, stage by stage */
     size_t n_steps;
-    size_t stage;          /* current stage */
-    size_t stage_pending;  /* blocking steps of the stage not finished yet */
+    size_t stage;         /* current stage */
+    size_t stage_pending; /* blocking steps of the stage not finished yet */
     size_t detached_active;
-    bool stage_failed;     /* a step of the current stage failed */
+    bool stage_failed; /* a step of the current stage failed */
     char *stage_error;
     bool wf_failed;
     char *wf_error;
@@ -88,7 +88,8 @@ struct wpd_run {
     wpd_run_status status;
     int64_t started;
     char machine[256];
-    char platform[sizeof(((struct utsname *)0)->sysname) + sizeof(((struct utsname *)0)->machine) + 2];
+    char platform[sizeof(((struct utsname *)0)->sysname) + sizeof(((struct utsname *)0)->machine) +
+                  2];
 };
 
 static int64_t now_unix(void)
@@ -104,8 +105,7 @@ static void set_str(char **dst, const char *src)
 
 /* --------------------------------------------------------------- events */
 
-static void event_base(const wpd_run *run, const step_run *sr, wpd_event *ev,
-                       wpd_event_type type)
+static void event_base(const wpd_run *run, const step_run *sr, wpd_event *ev, wpd_event_type type)
 {
     memset(ev, 0, sizeof *ev);
     ev->type = type;
@@ -353,8 +353,8 @@ static void step_waited(void *arg, const wpd_step_result *res, const wpd_error *
     step_run *sr = arg;
     sr->op = NULL;
     if (err) {
-        sr->outcome = (err->kind == WPD_ERR_CANCELED || sr->run->canceled) ? OUT_CANCELED
-                                                                          : OUT_ERROR;
+        sr->outcome =
+            (err->kind == WPD_ERR_CANCELED || sr->run->canceled) ? OUT_CANCELED : OUT_ERROR;
         set_str(&sr->error, sr->outcome == OUT_CANCELED ? "Canceled" : err->message);
     } else {
         sr->has_exit = true;
@@ -608,8 +608,8 @@ static void setup_done(void *arg, const wpd_error *err)
             free(msg);
         }
         for (size_t i = 0; i < run->n_steps; i++)
-            skip_step(run, &run->steps[i], run->setup_failed ? "workflow setup failed"
-                                                             : "Canceled");
+            skip_step(run, &run->steps[i],
+                      run->setup_failed ? "workflow setup failed" : "Canceled");
         run->finishing = true;
         finish_workflow(run);
         return;

@@ -11,14 +11,14 @@
 #include "config.h"
 
 typedef struct wpd_settings {
-    char *host;        /* WOODPECKER_BACKEND_DOCKER_HOST, DOCKER_HOST; NULL = default */
-    char *api_version; /* ..._API_VERSION, DOCKER_API_VERSION; NULL = negotiate */
-    char *cert_path;   /* ..._CERT_PATH, DOCKER_CERT_PATH; NULL = no TLS */
-    bool tls_verify;   /* ..._TLS_VERIFY, DOCKER_TLS_VERIFY; default true */
-    bool enable_ipv6;  /* WOODPECKER_BACKEND_DOCKER_ENABLE_IPV6 */
-    char *network;     /* WOODPECKER_BACKEND_DOCKER_NETWORK */
-    wpd_strlist volumes; /* WOODPECKER_BACKEND_DOCKER_VOLUMES, normalised (spec 4.1) */
-    char *apparmor;    /* WOODPECKER_BACKEND_DOCKER_APPARMOR_PROFILE */
+    char *host;           /* WOODPECKER_BACKEND_DOCKER_HOST, DOCKER_HOST; NULL = default */
+    char *api_version;    /* ..._API_VERSION, DOCKER_API_VERSION; NULL = negotiate */
+    char *cert_path;      /* ..._CERT_PATH, DOCKER_CERT_PATH; NULL = no TLS */
+    bool tls_verify;      /* ..._TLS_VERIFY, DOCKER_TLS_VERIFY; default true */
+    bool enable_ipv6;     /* WOODPECKER_BACKEND_DOCKER_ENABLE_IPV6 */
+    char *network;        /* WOODPECKER_BACKEND_DOCKER_NETWORK */
+    wpd_strlist volumes;  /* WOODPECKER_BACKEND_DOCKER_VOLUMES, normalised (spec 4.1) */
+    char *apparmor;       /* WOODPECKER_BACKEND_DOCKER_APPARMOR_PROFILE */
     int64_t stop_timeout; /* WOODPECKER_BACKEND_DOCKER_STOP_TIMEOUT, default 20 */
     int64_t mem_swap, mem, shm_size, cpu_quota, cpu_shares; /* LIMIT_* */
     char *cpu_set;
@@ -37,7 +37,7 @@ void wpd_settings_free(wpd_settings *s);
 int wpd_settings_set(wpd_settings *s, const char *option, const char *value, wpd_error *err);
 
 /* Parse helpers shared with the CLI. */
-int wpd_parse_bool(const char *text, bool *out);  /* 1/0/true/false/t/f/yes/no, case-insensitive */
+int wpd_parse_bool(const char *text, bool *out); /* 1/0/true/false/t/f/yes/no, case-insensitive */
 int wpd_parse_int64(const char *text, int64_t *out); /* whole string, decimal */
 
 #endif

@@ -27,9 +27,9 @@ typedef enum wpd_engine_kind {
 } wpd_engine_kind;
 
 typedef struct wpd_engine_info {
-    const char *name;           /* engine name given by the user ("default" if none) */
-    const char *endpoint;       /* e.g. "unix:///var/run/docker.sock" */
-    const char *plugin_name;    /* transport plugin serving it */
+    const char *name;        /* engine name given by the user ("default" if none) */
+    const char *endpoint;    /* e.g. "unix:///var/run/docker.sock" */
+    const char *plugin_name; /* transport plugin serving it */
     const char *plugin_version;
     const char *plugin_path;
     wpd_engine_kind kind;
@@ -57,8 +57,8 @@ WPD_EXPORT const char *wpd_endpoint_from_env(wpd_lookup_fn lookup, void *ctx);
  * in messages (NULL = "default"). `lookup` answers configuration variables
  * such as DOCKER_API_VERSION and DOCKER_CERT_PATH (NULL = getenv). */
 WPD_EXPORT wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg,
-                                      const char *name, const char *endpoint,
-                                      wpd_lookup_fn lookup, void *ctx, wpd_error *err);
+                                      const char *name, const char *endpoint, wpd_lookup_fn lookup,
+                                      void *ctx, wpd_error *err);
 WPD_EXPORT void wpd_engine_free(wpd_engine *e);
 
 /* Ping, negotiate the API version, identify the engine, read its

@@ -52,25 +52,25 @@ typedef enum wpd_event_type {
 
 typedef struct wpd_event {
     wpd_event_type type;
-    const char *workflow; /* workflow label (file name as given) */
-    const char *engine;   /* engine name */
-    const char *step;     /* step name (step, log, pull, notice events) */
-    const char *uuid;     /* step uuid */
+    const char *workflow;  /* workflow label (file name as given) */
+    const char *engine;    /* engine name */
+    const char *step;      /* step name (step, log, pull, notice events) */
+    const char *uuid;      /* step uuid */
     const char *step_type; /* step "type" field, "" when absent */
     const char *image;
     bool detached;
-    const char *status;   /* workflow/step status, pull status text */
+    const char *status; /* workflow/step status, pull status text */
     bool has_exit_code;
     int exit_code;
     bool has_oom;
     bool oom_killed;
-    int64_t started;  /* unix seconds, 0 = absent */
-    int64_t finished; /* unix seconds, 0 = absent */
-    const char *error; /* NULL = none */
+    int64_t started;    /* unix seconds, 0 = absent */
+    int64_t finished;   /* unix seconds, 0 = absent */
+    const char *error;  /* NULL = none */
     const char *stream; /* "stdout" / "stderr" (log events) */
     const char *line;   /* log line without its trailing newline, masked */
     size_t line_len;
-    const char *layer;  /* pull events: layer id ("" for the image) */
+    const char *layer;      /* pull events: layer id ("" for the image) */
     int64_t current, total; /* pull events: bytes */
 } wpd_event;
 
@@ -86,8 +86,8 @@ typedef enum wpd_run_status {
 } wpd_run_status;
 
 /* engine must be connected; engine, settings and wf must outlive the run. */
-WPD_EXPORT wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings,
-                                wpd_workflow *wf, wpd_event_fn on_event, void *arg);
+WPD_EXPORT wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings, wpd_workflow *wf,
+                                wpd_event_fn on_event, void *arg);
 typedef void (*wpd_run_done_fn)(wpd_run *run, void *arg);
 WPD_EXPORT void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg);
 /* Cancel: running steps are stopped and removed, later stages do not run,

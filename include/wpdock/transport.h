@@ -88,9 +88,9 @@ typedef struct wpd_conn_setup {
     char ca_file[WPD_TRANSPORT_PATH_MAX];   /* trust anchors for the server */
     char cert_file[WPD_TRANSPORT_PATH_MAX]; /* client certificate */
     char key_file[WPD_TRANSPORT_PATH_MAX];  /* client private key */
-    int tls_verify_peer; /* 1: verify the server certificate chain */
-    int tls_verify_host; /* 1: verify the server name against the certificate */
-    int tcp_keepalive;   /* 1: enable TCP keep-alive (long log streams) */
+    int tls_verify_peer;                    /* 1: verify the server certificate chain */
+    int tls_verify_host;                    /* 1: verify the server name against the certificate */
+    int tcp_keepalive;                      /* 1: enable TCP keep-alive (long log streams) */
     /* Engine dialect hint: "" (find out from /_ping), "docker" or "podman". */
     char engine_hint[32];
     /* Something the user must hear about (e.g. "TLS verification is off"),
@@ -126,8 +126,8 @@ typedef struct wpd_transport_plugin {
      * into err (errlen bytes, NUL-terminated), e.g. "socket
      * /run/x.sock does not exist". Must not block for long: it may check
      * files but must not connect (the core's first request does). */
-    int (*open)(const char *endpoint, const wpd_transport_options *options,
-                wpd_conn_setup *setup, char *err, size_t errlen);
+    int (*open)(const char *endpoint, const wpd_transport_options *options, wpd_conn_setup *setup,
+                char *err, size_t errlen);
     /* Release whatever open() kept in setup->plugin_state. May be NULL. */
     void (*close)(wpd_conn_setup *setup);
 
