@@ -377,6 +377,7 @@ int cmd_exec(int argc, char **argv)
     st.out.json = json;
     st.out.color = !json && (color == 1 || (color == -1 && isatty(STDOUT_FILENO)));
     st.out.multi = n_files > 1;
+    st.out.live = !json && isatty(STDOUT_FILENO);
     output_attach(&st.out, r);
     st.n_runs = (size_t)n_files;
     st.runs = calloc(st.n_runs, sizeof *st.runs);

@@ -175,9 +175,66 @@ static bool pull_changed(output *o, const wpd_event *ev)
     return true;
 }
 
+static void live_reset(output *o)
+{
+    for (size_t i = 0; i < o->n_live; i++)
+        free(o->live_keys[i]);
+    o->n_live = 0;
+}
+
+static void format_bytes(char *buf, size_t n, int64_t v)
+{
+    if (v >= 1024 * 1024)
+        snprintf(buf, n, "%.1f MiB", (double)v / (1024.0 * 1024.0));
+    else if (v >= 1024)
+        snprintf(buf, n, "%.1f KiB", (double)v / 1024.0);
+    else
+        snprintf(buf, n, "%lld B", (long long)v);
+}
+
+static void pull_line(output *o, const wpd_event *ev)
+{
+    step_prefix(o, ev, "");
+    if (*ev->layer)
+        fprintf(o->out, "pull %s: %s", ev->layer, ev->status);
+    else
+        fprintf(o->out, "pull: %s", ev->status);
+    if (ev->total > 0) {
+        char cur[32], tot[32];
+        format_bytes(cur, sizeof cur, ev->current);
+        format_bytes(tot, sizeof tot, ev->total);
+        fprintf(o->out, " %s/%s", cur, tot);
+    }
+}
+
+/* On a terminal: one line per layer, rewritten in place while the pull
+ * lines are the last thing printed; other output freezes them. */
+static void pull_live(output *o, const wpd_event *ev)
+{
+    size_t kl = strlen(ev->workflow) + strlen(ev->step) + strlen(ev->layer) + 3;
+    char *key = malloc(kl);
+    snprintf(key, kl, "%s/%s/%s", ev->workflow, ev->step, ev->layer);
+    for (size_t i = 0; i < o->n_live; i++) {
+        if (strcmp(o->live_keys[i], key) == 0) {
+            size_t up = o->n_live - i;
+            fprintf(o->out, "\033[%zuA\r\033[K", up);
+            pull_line(o, ev);
+            fprintf(o->out, "\033[%zuB\r", up);
+            free(key);
+            return;
+        }
+    }
+    pull_line(o, ev);
+    putc('\n', o->out);
+    o->live_keys = realloc(o->live_keys, (o->n_live + 1) * sizeof *o->live_keys);
+    o->live_keys[o->n_live++] = key;
+}
+
 static void text_event(output *o, const wpd_event *ev)
 {
     FILE *out = o->out;
+    if (ev->type != WPD_EVENT_PULL)
+        live_reset(o);
     switch (ev->type) {
     case WPD_EVENT_WORKFLOW:
         if (strcmp(ev->status, "started") == 0)
@@ -206,13 +263,12 @@ static void text_event(output *o, const wpd_event *ev)
         putc('\n', out);
         break;
     case WPD_EVENT_PULL:
-        if (!pull_changed(o, ev))
-            break;
-        step_prefix(o, ev, "");
-        if (*ev->layer)
-            fprintf(out, "pull %s: %s\n", ev->layer, ev->status);
-        else
-            fprintf(out, "pull: %s\n", ev->status);
+        if (o->live) {
+            pull_live(o, ev);
+        } else if (pull_changed(o, ev)) {
+            pull_line(o, ev);
+            putc('\n', out);
+        }
         break;
     case WPD_EVENT_NOTICE:
         if (ev->step)
@@ -254,6 +310,9 @@ void output_attach(output *o, wpd_reactor *r)
 
 void output_free(output *o)
 {
+    live_reset(o);
+    free(o->live_keys);
+    o->live_keys = NULL;
     wpd_timer_free(o->flush_timer);
     o->flush_timer = NULL;
     for (size_t i = 0; i < o->n_pull_state; i++)

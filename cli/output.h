@@ -17,6 +17,9 @@ typedef struct output {
     struct wpd_timer *flush_timer; /* flushes log lines once per loop turn */
     char **pull_state;             /* last pull status per "step/layer", text mode */
     size_t n_pull_state;
+    bool live;        /* stdout is a terminal: pull lines update in place */
+    char **live_keys; /* layers of the pull lines printed last, top to bottom */
+    size_t n_live;
 } output;
 
 void output_event(output *o, const wpd_event *ev);
