@@ -62,6 +62,10 @@ void help_exec(FILE *out)
         "      --tls-verify BOOL     verify the engine's certificate, default true\n"
         "                            (..._TLS_VERIFY, DOCKER_TLS_VERIFY)\n"
         "      (the WOODPECKER_LIMIT_* spellings of the limits are honoured too)\n"
+        "      --reconcile-logs WHEN re-read a step's whole log after it ended and deliver\n"
+        "                            what the live stream missed: auto (default: on\n"
+        "                            Podman when the stream broke off), always, never\n"
+        "                            (WPDOCK_RECONCILE_LOGS)\n"
         "\n"
         "JSON events (--log-format json; every event also carries \"engine\":NAME):\n"
         "  {\"event\":\"workflow\",\"workflow\":W,\"status\":\"started\"|\"success\"|\"failure\"|"
@@ -169,9 +173,10 @@ enum {
 int cmd_exec(int argc, char **argv)
 {
     static const char *const setting_flags[] = {
-        "network",       "volumes",        "ipv6",           "stop-timeout",    "apparmor-profile",
-        "limit-mem",     "limit-mem-swap", "limit-shm-size", "limit-cpu-quota", "limit-cpu-shares",
-        "limit-cpu-set", "cert-path",      "tls-verify",     "api-version",     NULL};
+        "network",          "volumes",          "ipv6",           "stop-timeout",
+        "apparmor-profile", "limit-mem",        "limit-mem-swap", "limit-shm-size",
+        "limit-cpu-quota",  "limit-cpu-shares", "limit-cpu-set",  "cert-path",
+        "tls-verify",       "api-version",      "reconcile-logs", NULL};
     struct option opts[32];
     size_t no = 0;
     opts[no++] = (struct option){"log-format", required_argument, 0, OPT_LOG_FORMAT};

@@ -67,7 +67,7 @@ int wpd_parse_int64(const char *text, int64_t *out)
 
 /* ---- option table ---------------------------------------------------- */
 
-typedef enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_VOLUMES } opt_kind;
+typedef enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_VOLUMES, OPT_RECONCILE } opt_kind;
 
 typedef struct opt_def {
     const char *option; /* CLI spelling, without "--" */
@@ -161,6 +161,12 @@ static const opt_def opts[] = {
      FIELD(cpu_set),
      NULL,
      false},
+    {"reconcile-logs",
+     {"WPDOCK_RECONCILE_LOGS", NULL},
+     OPT_RECONCILE,
+     FIELD(reconcile_logs),
+     "auto, always or never",
+     false},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -240,6 +246,17 @@ static int apply(wpd_settings *s, const opt_def *o, const char *source, const ch
                                  o->expects, value);
         *(int64_t *)(void *)field = v;
         return 0;
+    }
+    case OPT_RECONCILE: {
+        static const char *const names[] = {"auto", "always", "never"};
+        for (int i = 0; i < 3; i++) {
+            if (strcmp(value, names[i]) == 0) {
+                *(wpd_reconcile *)(void *)field = (wpd_reconcile)i;
+                return 0;
+            }
+        }
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "%s: expected %s, got \"%s\"", source,
+                             o->expects, value);
     }
     case OPT_VOLUMES: {
         wpd_strlist *l = (wpd_strlist *)(void *)field;

@@ -10,6 +10,13 @@
 
 #include "config.h"
 
+/* When to re-read a step's complete log after it ended (see backend.c). */
+typedef enum wpd_reconcile {
+    WPD_RECONCILE_AUTO,   /* Podman, when the live stream broke off */
+    WPD_RECONCILE_ALWAYS, /* every step, every engine */
+    WPD_RECONCILE_NEVER
+} wpd_reconcile;
+
 typedef struct wpd_settings {
     char *host;           /* WOODPECKER_BACKEND_DOCKER_HOST, DOCKER_HOST; NULL = default */
     char *api_version;    /* ..._API_VERSION, DOCKER_API_VERSION; NULL = negotiate */
@@ -22,6 +29,7 @@ typedef struct wpd_settings {
     int64_t stop_timeout; /* WOODPECKER_BACKEND_DOCKER_STOP_TIMEOUT, default 20 */
     int64_t mem_swap, mem, shm_size, cpu_quota, cpu_shares; /* LIMIT_* */
     char *cpu_set;
+    wpd_reconcile reconcile_logs; /* WPDOCK_RECONCILE_LOGS / --reconcile-logs */
 } wpd_settings;
 
 /* Lookup function for environment variables (getenv, or a test's table). */
