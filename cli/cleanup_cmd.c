@@ -10,15 +10,18 @@
 
 void help_cleanup(FILE *out)
 {
-    fputs("usage: wpdock cleanup [-H URI | --engine NAME=URI...] [--dry-run]\n"
+    fputs("usage: wpdock cleanup [-H URI | --engine NAME=URI...] [--workflow ID] [--dry-run]\n"
           "\n"
           "Remove what interrupted or lost runs left on the engine(s): containers\n"
           "labelled wp_uuid (forcibly, with their anonymous volumes) and networks and\n"
-          "volumes labelled wp_workflow. Do not run it while workflows are running on\n"
-          "those engines: their containers carry the same labels (so do a Woodpecker\n"
-          "agent's on the same engine).\n"
+          "volumes labelled wp_workflow. Without --workflow, do not run it while\n"
+          "workflows are running on those engines: their containers carry the same\n"
+          "labels (so do a Woodpecker agent's on the same engine).\n"
           "\n"
-          "  --dry-run   only list what would be removed\n"
+          "  --workflow ID  only that workflow's network and volume (label\n"
+          "                 wp_workflow=ID, the id `wpdock exec` names when it could\n"
+          "                 not clean up) and the step containers attached to them\n"
+          "  --dry-run      only list what would be removed\n"
           "\n"
           "Exit status 0 when everything found was removed (or --dry-run), 1 when\n"
           "something could not be removed, 3 when an engine is unreachable.\n",
@@ -48,11 +51,13 @@ int cmd_cleanup(int argc, char **argv)
 {
     const char *host = NULL;
     bool dry = false;
+    const char *workflow = NULL;
     char *specs[64];
     size_t n_specs = 0;
     static const struct option opts[] = {{"host", required_argument, 0, 'H'},
                                          {"engine", required_argument, 0, 'e'},
                                          {"dry-run", no_argument, 0, 'n'},
+                                         {"workflow", required_argument, 0, 'w'},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -65,6 +70,7 @@ int cmd_cleanup(int argc, char **argv)
                 specs[n_specs++] = optarg;
             break;
         case 'n': dry = true; break;
+        case 'w': workflow = optarg; break;
         case ':': cli_error("cleanup: option \"%s\" needs a value", argv[optind - 1]); return 2;
         default:
             cli_error("cleanup: unknown option \"%s\" (see `wpdock cleanup --help`)",
@@ -100,7 +106,7 @@ int cmd_cleanup(int argc, char **argv)
         }
         struct tally t = {ce->name, dry, 0};
         size_t found = 0;
-        if (wpd_cleanup_sync(ce->engine, dry, on_leftover, &t, &found, &err) != 0) {
+        if (wpd_cleanup_sync(ce->engine, workflow, dry, on_leftover, &t, &found, &err) != 0) {
             cli_error("%s: %s", ce->name, err.message);
             rc = WPD_EXIT_ENGINE;
             continue;

@@ -558,8 +558,9 @@ static void workflow_destroyed(void *arg, const wpd_error *err)
     wpd_run *run = arg;
     if (err && (err->kind == WPD_ERR_CONNECT || err->kind == WPD_ERR_TIMEOUT)) {
         char *msg = wpd_xasprintf("%s; the workflow's containers, volume and network may still "
-                                  "be on the engine: run `wpdock cleanup` once it is back",
-                                  err->message);
+                                  "be on the engine: run `wpdock cleanup --workflow %s` once it "
+                                  "is back",
+                                  err->message, run->wf->id);
         emit_notice(run, NULL, msg);
         free(msg);
     } else if (err) {

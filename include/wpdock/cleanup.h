@@ -21,12 +21,15 @@ typedef struct wpd_leftover {
 
 typedef void (*wpd_leftover_fn)(const wpd_leftover *lo, void *arg);
 
-/* Find every container labelled wp_uuid and every network and volume
- * labelled wp_workflow on the (connected) engine and, unless dry_run,
- * remove them (containers forcibly). fn is called for each. Runs the
- * engine's reactor until done. Returns 0, or -1 when listing failed. */
-WPD_EXPORT int wpd_cleanup_sync(wpd_engine *e, bool dry_run, wpd_leftover_fn fn, void *arg,
-                                size_t *found, wpd_error *err);
+/* Find, on the (connected) engine, every container labelled wp_uuid and
+ * every network and volume labelled wp_workflow - or, when workflow_id is
+ * set, that workflow's network and volume (label wp_workflow=<id>) and the
+ * step containers attached to them - and, unless dry_run, remove them
+ * (containers forcibly, then volumes, then networks). fn is called for
+ * each. Runs the engine's reactor until done. Returns 0, or -1 when
+ * listing failed. */
+WPD_EXPORT int wpd_cleanup_sync(wpd_engine *e, const char *workflow_id, bool dry_run,
+                                wpd_leftover_fn fn, void *arg, size_t *found, wpd_error *err);
 
 #ifdef __cplusplus
 }
