@@ -104,7 +104,7 @@ struct wpd_op {
 
     /* destroy workflow */
     size_t pending_children;
-    int volume_attempts;
+    int volume_attempts; /* also: network create attempts during setup */
     wpd_op **children;
     size_t n_children;
 };
@@ -363,9 +363,26 @@ size_t wpd_backend_ops(const wpd_backend *b)
 
 /* ------------------------------------------------------- SetupWorkflow */
 
+static void setup_create_network(wpd_op *op);
+
+static void setup_retry_network(void *arg)
+{
+    setup_create_network(arg);
+}
+
 static void setup_network_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
 {
     (void)res;
+    if (err && err->kind == WPD_ERR_ENGINE && err->status >= 500 && op->volume_attempts < 3) {
+        /* Podman's netavark sometimes fails a network create that runs
+         * beside others ("route ip+net: no such network interface"):
+         * transient, so try again shortly */
+        long delay = 200L << op->volume_attempts;
+        if (!op->timer)
+            op->timer = wpd_timer_new(wpd_engine_reactor(op->b->engine), setup_retry_network, op);
+        wpd_timer_start(op->timer, delay);
+        return;
+    }
     if (err) {
         wpd_error e = *err;
         wpd_error_prefix(&e, "creating network %s", op->wf->network);
@@ -373,6 +390,16 @@ static void setup_network_done(wpd_op *op, const wpd_http_response *res, const w
         return;
     }
     op_finish(op, NULL);
+}
+
+static void setup_create_network(wpd_op *op)
+{
+    op->volume_attempts++; /* counts network create attempts here */
+    char *body =
+        wpd_convert_network_body(op->wf->network, op->b->settings->enable_ipv6, op->wf->id);
+    op_request rq = {.method = "POST", .path = "/networks/create", .body = body};
+    op_call(op, &rq, setup_network_done);
+    free(body);
 }
 
 static void setup_volume_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
@@ -384,11 +411,7 @@ static void setup_volume_done(wpd_op *op, const wpd_http_response *res, const wp
         op_finish(op, &e);
         return;
     }
-    char *body =
-        wpd_convert_network_body(op->wf->network, op->b->settings->enable_ipv6, op->wf->id);
-    op_request rq = {.method = "POST", .path = "/networks/create", .body = body};
-    op_call(op, &rq, setup_network_done);
-    free(body);
+    setup_create_network(op);
 }
 
 wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_op_done_fn done,
@@ -812,9 +835,20 @@ static void recon_done(wpd_op *op, const wpd_http_response *res, const wpd_error
     op_finish(op, NULL);
 }
 
+static void start_start(wpd_op *op);
+
 static void tail_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
 {
     (void)res;
+    if (op->owner) {
+        /* the attach ended before it was in place (e.g. the engine refused
+         * it): start anyway; adoption falls back to following the logs */
+        wpd_op *start = op->owner;
+        op->owner = NULL;
+        wpd_timer_stop(start->timer);
+        op->adopted = false;
+        start_start(start);
+    }
     if (op->demux_failed) {
         op_finish(op, &op->demux_err);
         return;
@@ -865,7 +899,6 @@ static wpd_op *tail_new(wpd_backend *b, const wpd_step *step)
 }
 
 /* Podman: the attach's response headers mean it is in place; start now. */
-static void start_start(wpd_op *op);
 
 static void attach_headers(wpd_http_request *req, const wpd_http_response *res, void *arg)
 {
@@ -922,6 +955,12 @@ wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_f
                               wpd_op_done_fn done, void *arg)
 {
     wpd_op *op = find_pretail(b, step);
+    if (op && op->parked && op->failed && !op->pending_raw.len) {
+        /* the attach never worked: drop it and follow the logs instead */
+        op_unlink(op);
+        op_free(op);
+        op = NULL;
+    }
     if (op) {
         op->adopted = true;
         op->done = done;

@@ -48,6 +48,8 @@ struct call_ctx {
     wpd_http_headers_fn on_headers;
     wpd_http_data_fn on_data;
     void *arg;
+    long status;        /* response status, once the headers are in */
+    wpd_buf error_body; /* a streamed call's body when the status is an error */
 };
 
 static const char *env_lookup(void *ctx, const char *name)
@@ -282,6 +284,7 @@ void wpd_engine_free(wpd_engine *e)
     while (e->calls) {
         struct call_ctx *cc = e->calls;
         e->calls = cc->next;
+        wpd_buf_free(&cc->error_body);
         free(cc);
     }
     if (e->plugin && e->plugin->plugin->close)
@@ -332,12 +335,21 @@ int wpd_engine_connected(const wpd_engine *e)
 static void call_headers(wpd_http_request *req, const wpd_http_response *res, void *arg)
 {
     struct call_ctx *cc = arg;
-    cc->on_headers(req, res, cc->arg);
+    cc->status = res->status;
+    if (cc->on_headers && res->status < 400)
+        cc->on_headers(req, res, cc->arg);
 }
 
+/* A streamed body goes to the caller unless the status is an error: then
+ * it is the error message, kept for call_done. */
 static int call_data(wpd_http_request *req, const char *data, size_t len, void *arg)
 {
     struct call_ctx *cc = arg;
+    if (cc->status >= 400) {
+        if (cc->error_body.len < 65536)
+            wpd_buf_append(&cc->error_body, data, len);
+        return 0;
+    }
     return cc->on_data(req, data, len, cc->arg);
 }
 
@@ -362,12 +374,14 @@ static void call_done(wpd_http_request *req, const wpd_http_response *res, const
             wpd_error_prefix(&e2, "%s", cc->e->label);
         cc->done(res, &e2, cc->arg);
     } else if (res->status >= 400) {
+        const wpd_buf *body = cc->on_data ? &cc->error_body : &res->body;
         wpd_engine_error_from_body(res->status, wpd_http_header_get(res, "content-type"),
-                                   res->body.data, res->body.len, &e2);
+                                   body->data, body->len, &e2);
         cc->done(res, &e2, cc->arg);
     } else {
         cc->done(res, NULL, cc->arg);
     }
+    wpd_buf_free(&cc->error_body);
     free(cc);
 }
 
@@ -395,7 +409,7 @@ wpd_http_request *wpd_engine_call_start(wpd_engine *e, const wpd_engine_call *ca
         .body_len = call->body ? (call->body_len ? call->body_len : strlen(call->body)) : 0,
         .headers = call->headers,
         .timeout_ms = call->timeout_ms,
-        .on_headers = call->on_headers ? call_headers : NULL,
+        .on_headers = (call->on_headers || call->on_data) ? call_headers : NULL,
         .on_data = call->on_data ? call_data : NULL,
         .on_done = call_done,
         .arg = cc,
