@@ -56,15 +56,17 @@ void tu_rm_rf(const char *path);
 typedef struct tu_proc {
     int pid; /* 0 once reaped */
     int out_fd, err_fd;
-    char *out, *err; /* NUL-terminated captures */
+    int life_fd, guard_pid; /* see guard_run in testutil.c */
+    char *out, *err;        /* NUL-terminated captures */
     size_t out_len, out_cap, err_len, err_cap;
     int status; /* exit status, 128+signal, -1 while running */
 } tu_proc;
 
 /* Start argv[0] with `env` (NULL-terminated "K=V"; NULL = inherit). Signal
- * dispositions are reset in the child. A test that fails while a child still
- * runs interrupts it (SIGINT twice, then SIGKILL) when the test process
- * exits. Returns 0, or -1 when fork/exec failed. */
+ * dispositions are reset in the child. When the test process ends while
+ * the child still runs (a failed assertion, a timeout), a guardian process
+ * interrupts the child (SIGINT twice, then SIGKILL) and reads its output
+ * until it ends. Returns 0, or -1 when fork failed. */
 int tu_proc_start(tu_proc *p, const char *const *argv, const char *const *env);
 /* Read whatever arrives within timeout_ms (at least one poll round).
  * Returns 1 when both pipes reached EOF. */
@@ -79,7 +81,7 @@ void tu_proc_free(tu_proc *p);
  * `wpdock exec --log-format json` runs: workflow files built in C, the JSON
  * event lines parsed and checked against their documented shape, and the
  * check that a run left nothing behind on the engine. */
-typedef enum tu_ev_kind { TU_EV_WORKFLOW, TU_EV_STEP, TU_EV_LOG } tu_ev_kind;
+typedef enum tu_ev_kind { TU_EV_WORKFLOW, TU_EV_STEP, TU_EV_LOG, TU_EV_PULL } tu_ev_kind;
 
 typedef struct tu_event {
     tu_ev_kind kind;
@@ -110,6 +112,9 @@ typedef struct tu_exec {
  * DOCKER_TLS_VERIFY) set, every other DOCKER_* / WOODPECKER_* variable
  * removed; extra_env adds "K=V" entries (may be NULL). */
 void tu_exec_start(tu_exec *x, const char *const *args, const char *const *extra_env);
+/* The same with another program (e.g. a shell running wpdock in a pipe). */
+void tu_exec_start_prog(tu_exec *x, const char *prog, const char *const *args,
+                        const char *const *extra_env);
 /* Wait until a log event of `step` has exactly `line` (stdout or stderr);
  * fails the test after timeout_ms. */
 void tu_exec_wait_log(tu_exec *x, const char *step, const char *line, int timeout_ms);
