@@ -391,6 +391,10 @@ int cmd_exec(int argc, char **argv)
         st.runs[i] = wpd_run_new(placed[i]->engine, settings, wfs[i], on_event, &st);
     sigint = wpd_signal_new(r, SIGINT, on_signal, &st);
     sigterm = wpd_signal_new(r, SIGTERM, on_signal, &st);
+    /* a reader that goes away (`wpdock exec ... | head`) must not kill us
+     * before the containers, network and volume are removed: writes to it
+     * just fail from then on */
+    signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < st.n_runs; i++)
         wpd_run_start(st.runs[i], on_run_done, &st);
     if (wpd_reactor_run_until(r, &st.all_done) != 0 && !st.all_done) {

@@ -105,6 +105,7 @@ struct wpd_op {
     /* destroy workflow */
     size_t pending_children;
     int volume_attempts; /* also: network create attempts during setup */
+    int network_attempts;
     wpd_op **children;
     size_t n_children;
 };
@@ -1192,9 +1193,24 @@ void wpd_backend_hurry(wpd_backend *b)
 
 static void wf_remove_network(wpd_op *op);
 
+static void wf_network_retry(void *arg)
+{
+    wf_remove_network(arg);
+}
+
 static void wf_network_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
 {
     (void)res;
+    if (err && err->kind == WPD_ERR_ENGINE && contains_ci(err->message, "active endpoints") &&
+        op->network_attempts < 5) {
+        /* an endpoint of a container removed a moment ago may still be
+         * detaching; Docker 20.10 sometimes keeps one for good (moby#43286) */
+        long delay = 100L << op->network_attempts;
+        wpd_timer_free(op->timer);
+        op->timer = wpd_timer_new(wpd_engine_reactor(op->b->engine), wf_network_retry, op);
+        wpd_timer_start(op->timer, delay);
+        return;
+    }
     if (err && !(err->kind == WPD_ERR_ENGINE && err->status == 404) && !op->failed) {
         op->failed = true;
         op->result = *err;
@@ -1208,6 +1224,7 @@ static void wf_network_done(wpd_op *op, const wpd_http_response *res, const wpd_
 
 static void wf_remove_network(wpd_op *op)
 {
+    op->network_attempts++;
     wpd_buf path = WPD_BUF_INIT;
     wpd_buf_puts(&path, "/networks/");
     wpd_url_escape(&path, op->wf->network);
