@@ -46,7 +46,12 @@ static char *write_workflow(const char *dir, const char *name, const char *comma
     char *names =
         unique ? wpd_xasprintf("\"network\":\"wp_%s_n\",\"volume\":\"wp_%s_v\",", unique, unique)
                : wpd_xstrdup("");
-    char *uuid = unique ? wpd_xasprintf("\"uuid\":\"%s\",", unique) : wpd_xstrdup("");
+    /* like Woodpecker's payloads: the step joins the workflow's network and
+     * mounts its volume */
+    char *uuid = unique ? wpd_xasprintf("\"uuid\":\"%s\",\"networks\":[{\"name\":\"wp_%s_n\","
+                                        "\"aliases\":[\"s\"]}],\"volumes\":[\"wp_%s_v:/w\"],",
+                                        unique, unique, unique)
+                        : wpd_xstrdup("");
     char *doc = wpd_xasprintf("{%s\"pipeline\":[{\"steps\":[{\"name\":\"s\",%s\"image\":\"%s\","
                               "\"workspace_base\":\"/w\",\"working_dir\":\"/w\","
                               "\"commands\":%s,\"on_success\":true}]}]}",
@@ -240,13 +245,17 @@ START_TEST(test_engine_lost_mid_run)
     ck_assert_str_eq(st->status, "error");
     ck_assert_msg(st->error && strstr(st->error, sock), "step error does not name the engine: %s",
                   st->error ? st->error : "(none)");
-    ck_assert_msg(strstr(x.proc.err, "wpdock cleanup") != NULL, "no hint to run wpdock cleanup: %s",
-                  x.proc.err);
+    const char *hint = strstr(x.proc.err, "wpdock cleanup --workflow ");
+    ck_assert_msg(hint != NULL, "no hint to run wpdock cleanup: %s", x.proc.err);
+    hint += strlen("wpdock cleanup --workflow ");
+    char *id = wpd_xstrndup(hint, strcspn(hint, "` \n"));
+    ck_assert_msg(strlen(id) == 26, "odd workflow id in the hint: %s", x.proc.err);
     tu_exec_free(&x);
 
     /* the engine is back: cleanup removes the container, volume and network */
     proxy = proxy_start(sock, target);
-    char *cmd = wpd_xasprintf("%s cleanup -H %s", WPDOCK_CLI, host);
+    char *cmd = wpd_xasprintf("%s cleanup -H %s --workflow %s", WPDOCK_CLI, host, id);
+    free(id);
     char *out = NULL;
     rc = tu_run(cmd, 1, &out);
     proxy_kill(proxy);
