@@ -143,10 +143,15 @@ static void step_prefix(output *o, const wpd_event *ev, const char *suffix)
 {
     if (o->color)
         fprintf(o->out, "\033[%um", name_color(ev->step ? ev->step : ""));
-    if (o->multi)
-        fprintf(o->out, "[%s/%s%s]", ev->workflow, ev->step, suffix);
-    else
-        fprintf(o->out, "[%s%s]", ev->step, suffix);
+    /* plain stdio calls: this runs for every log line */
+    putc('[', o->out);
+    if (o->multi) {
+        fputs(ev->workflow, o->out);
+        putc('/', o->out);
+    }
+    fputs(ev->step, o->out);
+    fputs(suffix, o->out);
+    putc(']', o->out);
     if (o->color)
         fputs("\033[0m", o->out);
     putc(' ', o->out);

@@ -91,6 +91,7 @@ struct wpd_op {
     uint64_t recon_len[3];
     bool recon_diverged;
     bool attach_broken; /* the attach stream ended with an error */
+    bool track_sent;    /* hash delivered bytes: a reconciliation may need them */
 
     /* wait */
     wpd_step_result wres;
@@ -765,7 +766,8 @@ static int tail_sink(void *arg, int stream, const char *data, size_t len)
 {
     wpd_op *op = arg;
     int s = stream == 2 ? 2 : 1;
-    op->sent_hash[s] = fnv1a(op->sent_hash[s], data, len);
+    if (op->track_sent) /* only when a reconciliation may compare */
+        op->sent_hash[s] = fnv1a(op->sent_hash[s], data, len);
     op->sent_len[s] += len;
     op->output(op->arg, stream, data, len);
     return 0;
@@ -896,6 +898,10 @@ static wpd_op *tail_new(wpd_backend *b, const wpd_step *step)
     wpd_op *op = op_new(b, OP_TAIL, step);
     wpd_stdcopy_init(&op->demux);
     op->sent_hash[1] = op->sent_hash[2] = FNV_OFFSET;
+    wpd_reconcile policy = b->settings->reconcile_logs;
+    op->track_sent =
+        policy == WPD_RECONCILE_ALWAYS ||
+        (policy == WPD_RECONCILE_AUTO && wpd_engine_get_kind(b->engine) == WPD_ENGINE_PODMAN);
     return op;
 }
 
