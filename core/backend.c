@@ -92,6 +92,7 @@ struct wpd_op {
     bool recon_diverged;
     bool attach_broken; /* the attach stream ended with an error */
     bool track_sent;    /* hash delivered bytes: a reconciliation may need them */
+    bool discard;       /* attach not trusted: deliver only the post-exit read */
 
     /* wait */
     wpd_step_result wres;
@@ -767,6 +768,8 @@ static uint64_t fnv1a(uint64_t h, const char *data, size_t len)
 static int tail_sink(void *arg, int stream, const char *data, size_t len)
 {
     wpd_op *op = arg;
+    if (op->discard)
+        return 0; /* delivered from the post-exit read instead */
     int s = stream == 2 ? 2 : 1;
     if (op->track_sent) /* only when a reconciliation may compare */
         op->sent_hash[s] = fnv1a(op->sent_hash[s], data, len);
@@ -882,9 +885,9 @@ static void tail_done(wpd_op *op, const wpd_http_response *res, const wpd_error 
     wpd_reconcile policy = op->b->settings->reconcile_logs;
     bool podman = wpd_engine_get_kind(op->b->engine) == WPD_ENGINE_PODMAN;
     if (op->attach && op->output &&
-        (policy == WPD_RECONCILE_ALWAYS ||
-         (policy == WPD_RECONCILE_AUTO && podman &&
-          (mid_frame || op->attach_broken || op->sent_len[1] + op->sent_len[2] == 0)))) {
+        (policy == WPD_RECONCILE_ALWAYS || (policy == WPD_RECONCILE_AUTO && podman &&
+                                            (mid_frame || op->attach_broken || op->discard ||
+                                             op->sent_len[1] + op->sent_len[2] == 0)))) {
         wpd_stdcopy_init(&op->recon);
         op->recon_hash[1] = op->recon_hash[2] = FNV_OFFSET;
         char *path = wpd_xasprintf("/containers/%s/logs?stderr=1&stdout=1", op->name);
@@ -926,9 +929,17 @@ static void attach_headers(wpd_http_request *req, const wpd_http_response *res, 
 static void attach_timeout(void *arg)
 {
     wpd_op *start = arg;
-    if (start->pretail)
+    bool podman = wpd_engine_get_kind(start->b->engine) == WPD_ENGINE_PODMAN;
+    if (start->pretail) {
         start->pretail->owner = NULL;
-    notice(start, "the engine did not confirm the log attach within 10 s; starting anyway");
+        /* Podman (32 attaches at once keep it busy for seconds) may set the
+         * attach up after the step began: its stream cannot be trusted to
+         * be complete, so the output is taken from the log after the step */
+        start->pretail->discard =
+            podman && start->b->settings->reconcile_logs != WPD_RECONCILE_NEVER;
+    }
+    if (!podman || start->b->settings->reconcile_logs == WPD_RECONCILE_NEVER)
+        notice(start, "the engine did not confirm the log attach within 10 s; starting anyway");
     start_start(start);
 }
 
