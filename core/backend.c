@@ -106,7 +106,7 @@ struct wpd_op {
 
     /* destroy workflow */
     size_t pending_children;
-    int volume_attempts; /* also: network create attempts during setup */
+    int attempts; /* setup: network creates; teardown: volume removals */
     int network_attempts;
     wpd_op **children;
     size_t n_children;
@@ -376,11 +376,11 @@ static void setup_retry_network(void *arg)
 static void setup_network_done(wpd_op *op, const wpd_http_response *res, const wpd_error *err)
 {
     (void)res;
-    if (err && err->kind == WPD_ERR_ENGINE && err->status >= 500 && op->volume_attempts < 3) {
+    if (err && err->kind == WPD_ERR_ENGINE && err->status >= 500 && op->attempts < 3) {
         /* Podman's netavark sometimes fails a network create that runs
          * beside others ("route ip+net: no such network interface"):
          * transient, so try again shortly */
-        long delay = 200L << op->volume_attempts;
+        long delay = 200L << op->attempts;
         if (!op->timer)
             op->timer = wpd_timer_new(wpd_engine_reactor(op->b->engine), setup_retry_network, op);
         wpd_timer_start(op->timer, delay);
@@ -397,7 +397,7 @@ static void setup_network_done(wpd_op *op, const wpd_http_response *res, const w
 
 static void setup_create_network(wpd_op *op)
 {
-    op->volume_attempts++; /* counts network create attempts here */
+    op->attempts++;
     char *body =
         wpd_convert_network_body(op->wf->network, op->b->settings->enable_ipv6, op->wf->id);
     op_request rq = {.method = "POST", .path = "/networks/create", .body = body};
@@ -703,11 +703,6 @@ static void start_create(wpd_op *op)
     wpd_buf_free(&path);
 }
 
-static void fail_soon(wpd_op *op, const wpd_error *err)
-{
-    op_finish(op, err);
-}
-
 wpd_op *wpd_backend_start_step(wpd_backend *b, const wpd_step *step, const wpd_kv *env,
                                size_t n_env, wpd_pull_fn pull, void *pull_arg, wpd_op_done_fn done,
                                void *arg)
@@ -720,11 +715,11 @@ wpd_op *wpd_backend_start_step(wpd_backend *b, const wpd_step *step, const wpd_k
     wpd_error err;
     op->create_body = wpd_convert_create_body(step, env, n_env, b->settings, &err);
     if (!op->create_body) {
-        fail_soon(op, &err);
+        op_finish(op, &err);
         return op;
     }
     if (wpd_image_ref_parse(step->image, &op->ref, &err) != 0) {
-        fail_soon(op, &err);
+        op_finish(op, &err);
         return op;
     }
     op->have_ref = true;
@@ -1266,9 +1261,9 @@ static void wf_volume_done(wpd_op *op, const wpd_http_response *res, const wpd_e
     if (err && err->kind == WPD_ERR_ENGINE && err->status != 404) {
         bool in_use =
             contains_ci(err->message, "in use") || contains_ci(err->message, "being used");
-        if (in_use && op->volume_attempts < 6) {
+        if (in_use && op->attempts < 6) {
             /* a container that was just removed may still hold it */
-            long delay = 100L << op->volume_attempts; /* 100 ms .. 3.2 s */
+            long delay = 100L << op->attempts; /* 100 ms .. 3.2 s */
             if (!op->timer)
                 op->timer = wpd_timer_new(wpd_engine_reactor(op->b->engine), wf_volume_retry, op);
             wpd_timer_start(op->timer, delay);
@@ -1285,7 +1280,7 @@ static void wf_volume_done(wpd_op *op, const wpd_http_response *res, const wpd_e
 
 static void wf_remove_volume(wpd_op *op)
 {
-    op->volume_attempts++;
+    op->attempts++;
     wpd_buf path = WPD_BUF_INIT;
     wpd_buf_puts(&path, "/volumes/");
     wpd_url_escape(&path, op->wf->volume);

@@ -84,7 +84,6 @@ struct wpd_run {
     bool finishing;
     bool destroying;
     wpd_op *setup_op;
-    wpd_timer *tick;
     wpd_run_status status;
     int64_t started;
     char machine[256];
@@ -735,7 +734,6 @@ void wpd_run_free(wpd_run *run)
     wpd_masker_free(run->masker);
     free(run->stage_error);
     free(run->wf_error);
-    wpd_timer_free(run->tick);
     free(run);
 }
 
