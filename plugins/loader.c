@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "registry.h"
 
 #ifndef WPDOCK_PLUGIN_INSTALL_DIR

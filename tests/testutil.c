@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
-#include "json.h"
-#include "jsonw.h"
+#include "util/buf.h"
+#include "woodpecker/config.h"
+#include "util/json.h"
+#include "util/jsonw.h"
 
 /* The CLI under test (integration tests define it). */
 #ifndef WPDOCK_CLI

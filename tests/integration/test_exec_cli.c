@@ -14,8 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "jsonw.h"
+#include "util/buf.h"
+#include "util/jsonw.h"
 #include "testutil.h"
 
 #define RUN_TIMEOUT_MS 120000

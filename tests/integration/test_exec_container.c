@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "json.h"
-#include "jsonw.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/jsonw.h"
 #include "testutil.h"
 
 #define RUN_TIMEOUT_MS 120000

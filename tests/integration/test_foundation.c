@@ -21,9 +21,9 @@
 
 #include <wpdock/endpoint.h>
 
-#include "engine.h"
-#include "http.h"
-#include "json.h"
+#include "engine/engine.h"
+#include "io/http.h"
+#include "util/json.h"
 #include "testutil.h"
 
 #define N_PINGS 500

@@ -23,10 +23,10 @@
 #include <wpdock/plugins.h>
 #include <wpdock/reactor.h>
 
-#include "base64.h"
-#include "buf.h"
-#include "credentials.h"
-#include "engine.h"
+#include "util/base64.h"
+#include "util/buf.h"
+#include "engine/credentials.h"
+#include "engine/engine.h"
 #include "testutil.h"
 
 #define ck_assert_contains(hay, needle)                                                            \

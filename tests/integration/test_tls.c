@@ -26,7 +26,7 @@
 
 #include <wpdock/endpoint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "testutil.h"
 
 #define ck_assert_contains(hay, needle)                                                            \

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
+#include "util/base64.h"
 
 static void check_enc(const char *in, const char *want)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "woodpecker/config.h"
 
 #define SPEC_EXAMPLE TEST_DATA_DIR "/spec-example.json"
 #define SHARED_NET "wp_01j9zq8x4k3m5n6p7q8r9s0t1v_42_default"

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
-#include "json.h"
-#include "script.h"
-#include "settings.h"
+#include "woodpecker/convert.h"
+#include "util/json.h"
+#include "woodpecker/script.h"
+#include "woodpecker/settings.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define SL(...)                                                                                    \

@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base64.h"
-#include "buf.h"
-#include "childproc.h"
-#include "credentials.h"
+#include "util/base64.h"
+#include "util/buf.h"
+#include "io/childproc.h"
+#include "engine/credentials.h"
 #include "testutil.h"
 
 #define ck_assert_contains(hay, needle)                                                            \

@@ -8,7 +8,7 @@
 
 #include <wpdock/endpoint.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 #define ck_assert_contains(hay, needle)                                                            \
     ck_assert_msg(strstr((hay), (needle)) != NULL, "\"%s\" does not contain \"%s\"", (hay),        \

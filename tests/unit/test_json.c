@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 static int parse(wpd_json *j, const char *s, wpd_error *err)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lines.h"
+#include "woodpecker/lines.h"
 #include "testutil.h"
 
 #define MIB ((size_t)1 << 20)

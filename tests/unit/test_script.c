@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "script.h"
+#include "util/base64.h"
+#include "woodpecker/script.h"
 
 /* Spec 7.4 A/B and 7.5: expected CI_SCRIPT values. */
 static const char VEC_74A[] =

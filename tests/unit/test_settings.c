@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "settings.h"
+#include "woodpecker/settings.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

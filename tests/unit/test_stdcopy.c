@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stdcopy.h"
+#include "engine/stdcopy.h"
 
 /* What the sink saw: the merged bytes, the stream of each byte, and the
  * per-stream bytes. */

@@ -17,7 +17,7 @@
 #include <wpdock/error.h>
 #include <wpdock/transport.h>
 
-#include "connerr.h"
+#include "io/connerr.h"
 
 #define TCPTLS_SO FIXTURE_PLUGIN_DIR "/../../transports/wpdock-tcptls.so"
 

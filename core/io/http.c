@@ -1,0 +1,373 @@
+/* http.c - one HTTP request = one curl easy handle on the reactor's multi
+ * handle. Buffered or streamed bodies, response headers, cancellation
+ * (always completed through the loop, never re-entering curl). */
+#include "io/http.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "io/connerr.h"
+
+struct wpd_http_client {
+    wpd_reactor *r;
+    wpd_conn_setup setup;
+    wpd_http_request *head; /* requests in flight */
+    size_t in_flight;
+};
+
+struct wpd_http_request {
+    wpd_transfer_hook hook; /* must stay first: CURLOPT_PRIVATE points here */
+    wpd_http_client *c;
+    wpd_http_request *prev, *next;
+    CURL *easy;
+    struct curl_slist *req_headers;
+    char *body;
+    wpd_http_spec spec;
+    wpd_http_response res;
+    char errbuf[CURL_ERROR_SIZE];
+    struct event deferred; /* cancellations and deferred starts, through the loop */
+    int canceled;
+    int start_failed;
+    int add_pending; /* started from inside a curl callback: added from the loop */
+    int aborted_by_callback;
+    int headers_done;
+    int finished;
+    struct timespec started;
+};
+
+static void free_headers(wpd_http_response *res)
+{
+    for (size_t i = 0; i < res->n_headers; i++) {
+        free(res->headers[i].name);
+        free(res->headers[i].value);
+    }
+    free(res->headers);
+    res->headers = NULL;
+    res->n_headers = 0;
+}
+
+static void unlink_req(wpd_http_request *q)
+{
+    wpd_http_client *c = q->c;
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        c->head = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    c->in_flight--;
+}
+
+static void destroy_req(wpd_http_request *q)
+{
+    event_del(&q->deferred);
+    if (q->easy) {
+        curl_multi_remove_handle(wpd_reactor_multi(q->c->r), q->easy);
+        curl_easy_cleanup(q->easy);
+    }
+    curl_slist_free_all(q->req_headers);
+    free(q->body);
+    free_headers(&q->res);
+    wpd_buf_free(&q->res.body);
+    free(q);
+}
+
+/* Deliver the result exactly once, then free the request. */
+static void finish(wpd_http_request *q, const wpd_error *err)
+{
+    if (q->finished)
+        return;
+    q->finished = 1;
+    unlink_req(q);
+    if (q->easy) {
+        curl_multi_remove_handle(wpd_reactor_multi(q->c->r), q->easy);
+        curl_easy_cleanup(q->easy);
+        q->easy = NULL;
+    }
+    q->spec.on_done(q, &q->res, err, q->spec.arg);
+    destroy_req(q);
+}
+
+static void on_complete(void *self, CURLcode result)
+{
+    wpd_http_request *q = self;
+    wpd_error err;
+    if (q->canceled || q->aborted_by_callback) {
+        wpd_error_set(&err, WPD_ERR_CANCELED, 0, "request canceled");
+        finish(q, &err);
+        return;
+    }
+    if (result == CURLE_OK) {
+        curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &q->res.status);
+        finish(q, NULL);
+        return;
+    }
+    const char *detail = q->errbuf[0] ? q->errbuf : curl_easy_strerror(result);
+    wpd_errkind kind = WPD_ERR_CONNECT;
+    switch (result) {
+    case CURLE_OPERATION_TIMEDOUT: kind = WPD_ERR_TIMEOUT; break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER: kind = WPD_ERR_CONNECT; break;
+    default: kind = q->res.status ? WPD_ERR_PROTOCOL : WPD_ERR_CONNECT; break;
+    }
+    long os_errno = 0;
+    curl_easy_getinfo(q->easy, CURLINFO_OS_ERRNO, &os_errno);
+    char msg[WPD_ERROR_MAX];
+    wpd_describe_transfer_error(result, detail, os_errno, q->res.status, &q->c->setup, msg,
+                                sizeof msg);
+    wpd_error_set(&err, kind, 0, "%s", msg);
+    finish(q, &err);
+}
+
+static void on_deferred(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    wpd_http_request *q = arg;
+    wpd_error err;
+    if (q->add_pending && !q->canceled) {
+        q->add_pending = 0;
+        CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(q->c->r), q->easy);
+        if (mc == CURLM_OK)
+            return;
+        snprintf(q->errbuf, sizeof q->errbuf, "cannot start request: %s", curl_multi_strerror(mc));
+        q->start_failed = 1;
+    }
+    if (q->start_failed)
+        wpd_error_set(&err, WPD_ERR_INTERNAL, 0, "%s", q->errbuf);
+    else
+        wpd_error_set(&err, WPD_ERR_CANCELED, 0, "request canceled");
+    finish(q, &err);
+}
+
+static void headers_complete(wpd_http_request *q)
+{
+    if (q->headers_done)
+        return;
+    q->headers_done = 1;
+    curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &q->res.status);
+    if (q->spec.on_headers && !q->canceled)
+        q->spec.on_headers(q, &q->res, q->spec.arg);
+}
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *arg)
+{
+    wpd_http_request *q = arg;
+    size_t len = size * n;
+    if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        free_headers(&q->res); /* a new response block (e.g. after 100) */
+        return len;
+    }
+    if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+        long code = 0;
+        curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200)
+            headers_complete(q);
+        return len;
+    }
+    const char *colon = memchr(buf, ':', len);
+    if (!colon)
+        return len;
+    size_t nlen = (size_t)(colon - buf);
+    const char *v = colon + 1, *end = buf + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    q->res.headers = wpd_xrealloc(q->res.headers, (q->res.n_headers + 1) * sizeof(wpd_http_header));
+    wpd_http_header *h = &q->res.headers[q->res.n_headers++];
+    h->name = wpd_xstrndup(buf, nlen);
+    for (char *p = h->name; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    h->value = wpd_xstrndup(v, (size_t)(end - v));
+    return len;
+}
+
+static size_t write_cb(char *data, size_t size, size_t n, void *arg)
+{
+    wpd_http_request *q = arg;
+    size_t len = size * n;
+    if (q->canceled)
+        return 0; /* abort; completion reports the cancellation */
+    headers_complete(q);
+    if (q->spec.on_data) {
+        if (q->spec.on_data(q, data, len, q->spec.arg) != 0) {
+            q->aborted_by_callback = 1;
+            return 0;
+        }
+        return len;
+    }
+    wpd_buf_append(&q->res.body, data, len);
+    return len;
+}
+
+wpd_http_client *wpd_http_client_new(wpd_reactor *r, const wpd_conn_setup *setup)
+{
+    wpd_http_client *c = wpd_xcalloc(1, sizeof *c);
+    c->r = r;
+    c->setup = *setup;
+    return c;
+}
+
+void wpd_http_client_free(wpd_http_client *c)
+{
+    if (!c)
+        return;
+    while (c->head) {
+        wpd_http_request *q = c->head;
+        q->finished = 1;
+        unlink_req(q);
+        destroy_req(q);
+    }
+    free(c);
+}
+
+const wpd_conn_setup *wpd_http_client_setup(const wpd_http_client *c)
+{
+    return &c->setup;
+}
+
+size_t wpd_http_client_in_flight(const wpd_http_client *c)
+{
+    return c->in_flight;
+}
+
+static void configure(wpd_http_request *q, const wpd_http_spec *sp)
+{
+    const wpd_conn_setup *s = &q->c->setup;
+    CURL *e = q->easy;
+    char *url = wpd_xasprintf("%s%s", s->base_url, sp->path);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    free(url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, q);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, q);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, q);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "wpdock/" WPDOCK_VERSION);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     sp->connect_timeout_ms > 0 ? sp->connect_timeout_ms : 10000L);
+    if (sp->timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sp->timeout_ms);
+    if (s->unix_path[0])
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
+    if (s->tcp_keepalive)
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    if (strncmp(s->base_url, "https:", 6) == 0) {
+        if (s->ca_file[0])
+            curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+        if (s->cert_file[0])
+            curl_easy_setopt(e, CURLOPT_SSLCERT, s->cert_file);
+        if (s->key_file[0])
+            curl_easy_setopt(e, CURLOPT_SSLKEY, s->key_file);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->tls_verify_peer ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->tls_verify_host ? 2L : 0L);
+    }
+
+    const char *method = sp->method ? sp->method : "GET";
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        /* POST-style request with an explicit (possibly empty) body, so
+         * curl always sends Content-Length and never chunks. */
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(q->body ? sp->body_len : 0));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body ? q->body : "");
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (q->body) {
+        char *ct = wpd_xasprintf("Content-Type: %s",
+                                 sp->content_type ? sp->content_type : "application/json");
+        q->req_headers = curl_slist_append(q->req_headers, ct);
+        free(ct);
+    }
+    /* Never wait for "100 Continue". */
+    q->req_headers = curl_slist_append(q->req_headers, "Expect:");
+    for (size_t i = 0; sp->headers && sp->headers[i]; i++)
+        q->req_headers = curl_slist_append(q->req_headers, sp->headers[i]);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->req_headers);
+}
+
+wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec)
+{
+    wpd_http_request *q = wpd_xcalloc(1, sizeof *q);
+    q->hook.complete = on_complete;
+    q->c = c;
+    q->spec = *spec;
+    /* the strings the spec points to are only borrowed for this call */
+    q->spec.path = NULL;
+    q->spec.method = NULL;
+    q->spec.body = NULL;
+    q->spec.headers = NULL;
+    q->spec.content_type = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &q->started);
+    event_assign(&q->deferred, wpd_reactor_base(c->r), -1, 0, on_deferred, q);
+    q->next = c->head;
+    if (c->head)
+        c->head->prev = q;
+    c->head = q;
+    c->in_flight++;
+    if (spec->body) {
+        q->body = wpd_xmalloc(spec->body_len + 1);
+        memcpy(q->body, spec->body, spec->body_len);
+        q->body[spec->body_len] = '\0';
+    }
+    q->easy = curl_easy_init();
+    if (!q->easy) {
+        snprintf(q->errbuf, sizeof q->errbuf, "cannot create a curl handle");
+        q->start_failed = 1;
+        event_active(&q->deferred, 0, 0);
+        return q;
+    }
+    configure(q, spec);
+    CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(c->r), q->easy);
+    if (mc == CURLM_RECURSIVE_API_CALL) {
+        /* called from a header or data callback, where curl refuses new
+         * handles: add it from the loop instead */
+        q->add_pending = 1;
+        event_active(&q->deferred, 0, 0);
+    } else if (mc != CURLM_OK) {
+        snprintf(q->errbuf, sizeof q->errbuf, "cannot start request: %s", curl_multi_strerror(mc));
+        q->start_failed = 1;
+        event_active(&q->deferred, 0, 0);
+    }
+    return q;
+}
+
+void wpd_http_cancel(wpd_http_request *q)
+{
+    if (!q || q->finished || q->canceled || q->start_failed)
+        return;
+    q->canceled = 1;
+    event_active(&q->deferred, 0, 0);
+}
+
+double wpd_http_elapsed(const wpd_http_request *q)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - q->started.tv_sec) +
+           (double)(now.tv_nsec - q->started.tv_nsec) / 1e9;
+}
+
+const char *wpd_http_header_get(const wpd_http_response *res, const char *name)
+{
+    for (size_t i = 0; i < res->n_headers; i++)
+        if (strcasecmp(res->headers[i].name, name) == 0)
+            return res->headers[i].value;
+    return NULL;
+}

@@ -1,0 +1,70 @@
+/* arena.c - bump allocator made of a linked list of blocks. */
+#include "util/arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+#define ARENA_BLOCK 8192
+
+struct block {
+    struct block *next;
+    size_t used, size;
+    _Alignas(16) unsigned char mem[];
+};
+
+struct wpd_arena {
+    struct block *head;
+};
+
+wpd_arena *wpd_arena_new(void)
+{
+    return wpd_xcalloc(1, sizeof(wpd_arena));
+}
+
+void wpd_arena_free(wpd_arena *a)
+{
+    if (!a)
+        return;
+    struct block *b = a->head;
+    while (b) {
+        struct block *n = b->next;
+        free(b);
+        b = n;
+    }
+    free(a);
+}
+
+void *wpd_arena_alloc(wpd_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!n)
+        n = 16;
+    struct block *b = a->head;
+    if (!b || b->size - b->used < n) {
+        size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        b = wpd_xmalloc(sizeof(struct block) + size);
+        b->used = 0;
+        b->size = size;
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = b->mem + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *wpd_arena_strndup(wpd_arena *a, const char *s, size_t n)
+{
+    char *p = wpd_arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *wpd_arena_strdup(wpd_arena *a, const char *s)
+{
+    return wpd_arena_strndup(a, s, strlen(s));
+}
