@@ -407,6 +407,7 @@ wpd_http_request *wpd_engine_call_start(wpd_engine *e, const wpd_engine_call *ca
         .path = path,
         .body = call->body,
         .body_len = call->body ? (call->body_len ? call->body_len : strlen(call->body)) : 0,
+        .content_type = call->content_type,
         .headers = call->headers,
         .timeout_ms = call->timeout_ms,
         .on_headers = (call->on_headers || call->on_data) ? call_headers : NULL,

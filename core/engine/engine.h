@@ -15,10 +15,11 @@ typedef void (*wpd_engine_done_fn)(const wpd_http_response *res, const wpd_error
 
 typedef struct wpd_engine_call {
     const char *method;
-    const char *path; /* without the version prefix, e.g. "/containers/json" */
-    int unversioned;  /* 1: send path as is (e.g. "/_ping") */
-    const char *body; /* NULL = none */
-    size_t body_len;  /* 0 with a body = strlen(body) */
+    const char *path;         /* without the version prefix, e.g. "/containers/json" */
+    int unversioned;          /* 1: send path as is (e.g. "/_ping") */
+    const char *body;         /* NULL = none */
+    size_t body_len;          /* 0 with a body = strlen(body) */
+    const char *content_type; /* NULL = application/json */
     const char *const *headers;
     long timeout_ms;
     wpd_http_headers_fn on_headers;

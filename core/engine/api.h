@@ -1,0 +1,64 @@
+/* api.h - the typed, asynchronous Engine API layer: what every call of
+ * containers.h, exec.h, archive.h, networks.h, volumes.h, images.h and
+ * events.h shares. The layer knows the Docker and Podman APIs (their
+ * differences live in dialect.c, once) and nothing of Woodpecker.
+ *
+ * Every call returns a wpd_call handle and completes exactly once through
+ * the reactor, never from inside the function that started it: its typed
+ * callback gets either a result (err NULL) or a wpd_error classified by
+ * status and operation. Results and their strings are valid only during
+ * the callback. The handle is valid until the callback has returned;
+ * wpd_call_cancel() makes the callback run (once) with WPD_ERR_CANCELED
+ * unless the call had already completed. */
+#ifndef WPDOCK_ENGINE_API_H
+#define WPDOCK_ENGINE_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wpdock/engine.h>
+#include <wpdock/error.h>
+
+typedef struct wpd_call wpd_call;
+
+/* Abort a call that has not completed; NULL is ignored. */
+void wpd_call_cancel(wpd_call *c);
+
+/* A key and a value: labels of objects, list filters ("label" ->
+ * "wp_uuid", "network" -> name; repeated keys are OR-ed by the engine). */
+typedef struct wpd_pair {
+    const char *key;
+    const char *value;
+} wpd_pair;
+
+/* How a state-changing call (start, stop, kill, remove) ended. The
+ * "nothing to do" answers of both engines are not errors. */
+typedef enum wpd_change {
+    WPD_CHANGE_DONE = 0, /* the engine did what was asked */
+    WPD_CHANGE_ALREADY,  /* already in that state: started, stopped, not
+                            running (kill), removal already in progress */
+    WPD_CHANGE_NOT_FOUND /* no such object */
+} wpd_change;
+
+typedef void (*wpd_done_fn)(void *arg, const wpd_error *err);
+typedef void (*wpd_change_fn)(void *arg, wpd_change outcome, const wpd_error *err);
+
+/* Output of a container or exec stream (attach, logs, exec start),
+ * demultiplexed: stream 1 = stdout (stdin frames count as stdout), 2 =
+ * stderr; a raw (TTY) stream is all stdout. */
+typedef struct wpd_stream_end {
+    bool truncated; /* the stream ended inside a frame (cut off) */
+} wpd_stream_end;
+
+typedef struct wpd_output_cbs {
+    /* optional: the engine answered and the stream is in place */
+    void (*ready)(void *arg);
+    /* payload bytes; return non-zero to abort (done gets WPD_ERR_CANCELED) */
+    int (*data)(void *arg, int stream, const char *data, size_t len);
+    /* once, at the end: err NULL for a clean end of the stream; an error
+     * frame of the daemon (stream 3) or an unknown stream byte is an error */
+    void (*done)(void *arg, const wpd_stream_end *end, const wpd_error *err);
+    void *arg;
+} wpd_output_cbs;
+
+#endif

@@ -1,0 +1,183 @@
+/* call.c - one typed Engine API call = one engine request: sending it,
+ * checking the status class, cancellation, completion from the loop, and
+ * the path and filter encoding every resource uses. */
+#include "engine/call.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/jsonw.h"
+
+void *wpd_call_new(wpd_engine *e, const wpd_call_type *type, size_t size)
+{
+    wpd_call *c = wpd_xcalloc(1, size < sizeof *c ? sizeof *c : size);
+    c->type = type;
+    c->e = e;
+    return c;
+}
+
+static void call_free(wpd_call *c)
+{
+    if (c->type->cleanup)
+        c->type->cleanup(c);
+    wpd_timer_free(c->timer);
+    free(c);
+}
+
+static void on_done(const wpd_http_response *res, const wpd_error *err, void *arg)
+{
+    wpd_call *c = arg;
+    c->req = NULL;
+    wpd_error e;
+    if (!err && c->canceled) {
+        /* the response completed while the cancel was on its way */
+        wpd_error_set(&e, WPD_ERR_CANCELED, 0, "Canceled");
+        err = &e;
+    } else if (!err && res->status >= 300 && res->status != 304) {
+        /* a redirect (e.g. a path the engine cleaned up) is never what a
+         * call asked for: treat it as the error it is */
+        wpd_error_set(&e, WPD_ERR_PROTOCOL, (int)res->status, "%s: unexpected HTTP %ld answer",
+                      wpd_engine_label(c->e), res->status);
+        err = &e;
+    }
+    c->type->complete(c, res, err);
+    call_free(c);
+}
+
+static int on_data(wpd_http_request *req, const char *data, size_t len, void *arg)
+{
+    (void)req;
+    wpd_call *c = arg;
+    return c->type->data(c, data, len);
+}
+
+static void on_headers(wpd_http_request *req, const wpd_http_response *res, void *arg)
+{
+    (void)req;
+    wpd_call *c = arg;
+    if (c->type->headers)
+        c->type->headers(c, res);
+}
+
+wpd_call *wpd_call_send(wpd_call *c, const wpd_call_req *rq)
+{
+    wpd_engine_call ec = {
+        .method = rq->method,
+        .path = rq->path,
+        .unversioned = rq->unversioned,
+        .body = rq->body,
+        .body_len = rq->body_len,
+        .content_type = rq->content_type,
+        .headers = rq->headers,
+        .timeout_ms = rq->timeout_ms,
+        .on_headers = c->type->headers ? on_headers : NULL,
+        .on_data = c->type->data ? on_data : NULL,
+        .on_done = on_done,
+        .arg = c,
+    };
+    c->req = wpd_engine_call_start(c->e, &ec);
+    return c;
+}
+
+static void on_early(void *arg)
+{
+    wpd_call *c = arg;
+    c->type->complete(c, NULL, &c->early);
+    call_free(c);
+}
+
+wpd_call *wpd_call_fail(wpd_call *c, const wpd_error *err)
+{
+    c->early = *err;
+    c->timer = wpd_timer_new(wpd_engine_reactor(c->e), on_early, c);
+    wpd_timer_start(c->timer, 0);
+    return c;
+}
+
+void wpd_call_cancel(wpd_call *c)
+{
+    if (!c || c->canceled)
+        return;
+    c->canceled = true;
+    if (c->req)
+        wpd_http_cancel(c->req);
+    else if (c->timer)
+        wpd_error_set(&c->early, WPD_ERR_CANCELED, 0, "Canceled");
+}
+
+static void typed_complete(wpd_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    wpd_typed_call *t = (wpd_typed_call *)c;
+    t->deliver(t, res, err);
+}
+
+static const wpd_call_type typed_type = {.complete = typed_complete};
+
+wpd_call *wpd_typed_send(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
+                         const wpd_call_req *rq)
+{
+    wpd_typed_call *t = wpd_call_new(e, &typed_type, sizeof *t);
+    t->deliver = deliver;
+    t->done = done;
+    t->arg = arg;
+    return wpd_call_send(&t->base, rq);
+}
+
+wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wpd_any_fn done,
+                        void *arg)
+{
+    wpd_call_req rq = {.method = "GET", .path = wpd_buf_cstr(path)};
+    wpd_call *c = wpd_typed_send(e, deliver, done, arg, &rq);
+    wpd_buf_free(path);
+    return c;
+}
+
+void wpd_path_escape(wpd_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            wpd_buf_putc(out, (char)*p);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            wpd_buf_append(out, e, 3);
+        }
+    }
+}
+
+char *wpd_filters_json(const wpd_pair *filters, size_t n)
+{
+    if (!n)
+        return NULL;
+    wpd_buf b = WPD_BUF_INIT;
+    wpd_jsonw w;
+    wpd_jw_init(&w, &b);
+    wpd_jw_obj_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(filters[k].key, filters[i].key) == 0;
+        if (seen)
+            continue;
+        wpd_jw_key(&w, filters[i].key);
+        wpd_jw_arr_begin(&w);
+        for (size_t k = i; k < n; k++)
+            if (strcmp(filters[k].key, filters[i].key) == 0)
+                wpd_jw_str(&w, filters[k].value);
+        wpd_jw_arr_end(&w);
+    }
+    wpd_jw_obj_end(&w);
+    return wpd_buf_steal(&b);
+}
+
+void wpd_path_filters(wpd_buf *path, char sep, const wpd_pair *filters, size_t n)
+{
+    char *f = wpd_filters_json(filters, n);
+    if (!f)
+        return;
+    wpd_buf_putc(path, sep);
+    wpd_buf_puts(path, "filters=");
+    wpd_path_escape(path, f);
+    free(f);
+}

@@ -1,0 +1,86 @@
+/* call.h - the machinery behind every typed Engine API call (engine layer
+ * only): a call is one engine request whose completion a per-call type
+ * turns into its typed callback. A call's own state is a struct that
+ * starts with a wpd_call. */
+#ifndef WPDOCK_ENGINE_CALL_H
+#define WPDOCK_ENGINE_CALL_H
+
+#include "engine/api.h"
+#include "engine/dialect.h"
+#include "engine/engine.h"
+#include "util/buf.h"
+
+typedef struct wpd_call_type {
+    /* Deliver the typed callback: err NULL for a 2xx (or 304) answer with
+     * res filled; else a transport failure, cancellation, an HTTP error
+     * (WPD_ERR_ENGINE with status and the engine's message) or an
+     * unexpected status (WPD_ERR_PROTOCOL); res may then be NULL. */
+    void (*complete)(wpd_call *c, const wpd_http_response *res, const wpd_error *err);
+    /* Optional: stream the body (success statuses only); non-zero aborts
+     * the request and complete() gets WPD_ERR_CANCELED. */
+    int (*data)(wpd_call *c, const char *data, size_t len);
+    /* Optional: the response headers of a success status are in. */
+    void (*headers)(wpd_call *c, const wpd_http_response *res);
+    /* Optional: free what the call's struct owns (not the struct). */
+    void (*cleanup)(wpd_call *c);
+} wpd_call_type;
+
+struct wpd_call {
+    const wpd_call_type *type;
+    wpd_engine *e;
+    wpd_http_request *req;
+    wpd_timer *timer; /* completion of a call that failed before sending */
+    wpd_error early;
+    bool canceled;
+};
+
+typedef struct wpd_call_req {
+    const char *method;
+    const char *path;           /* without the version prefix, unless unversioned */
+    bool unversioned;           /* the path carries its own prefix (libpod) */
+    const char *body;           /* NULL = none */
+    size_t body_len;            /* 0 = strlen(body) */
+    const char *content_type;   /* NULL = application/json */
+    const char *const *headers; /* extra "Name: value" lines */
+    long timeout_ms;            /* 0 = none */
+} wpd_call_req;
+
+/* A zeroed call struct of `size` bytes (at least sizeof(wpd_call)). */
+void *wpd_call_new(wpd_engine *e, const wpd_call_type *type, size_t size);
+/* Send the request; returns c. */
+wpd_call *wpd_call_send(wpd_call *c, const wpd_call_req *rq);
+/* Complete c with err from the loop, without a request (bad arguments). */
+wpd_call *wpd_call_fail(wpd_call *c, const wpd_error *err);
+
+/* Most calls need no state of their own: the caller's typed callback and
+ * a deliver function that turns the answer into its arguments. */
+typedef void (*wpd_any_fn)(void); /* a typed callback, cast back by deliver */
+typedef struct wpd_typed_call wpd_typed_call;
+typedef void (*wpd_deliver_fn)(wpd_typed_call *c, const wpd_http_response *res,
+                               const wpd_error *err);
+struct wpd_typed_call {
+    wpd_call base;
+    wpd_deliver_fn deliver;
+    wpd_any_fn done;
+    void *arg;
+};
+wpd_call *wpd_typed_send(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
+                         const wpd_call_req *rq);
+/* The same with the path built in *path (freed here). */
+wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wpd_any_fn done,
+                        void *arg);
+
+/* A state-changing call (start, stop, kill, remove of any object): its
+ * harmless answers (dialect.h) and 304 become outcomes. Takes path. */
+wpd_call *wpd_change_send(wpd_engine *e, wpd_change_op op, const char *method, char *path,
+                          wpd_change_fn done, void *arg);
+
+/* Append s to a path as one percent-encoded segment or query value. */
+void wpd_path_escape(wpd_buf *out, const char *s);
+/* "{"key":["value",...],...}" with repeated keys grouped in order of
+ * first appearance; NULL when n == 0. malloc'd. */
+char *wpd_filters_json(const wpd_pair *filters, size_t n);
+/* Append "filters=<escaped JSON>" (preceded by sep) when n > 0. */
+void wpd_path_filters(wpd_buf *path, char sep, const wpd_pair *filters, size_t n);
+
+#endif

@@ -1,0 +1,70 @@
+/* dialect.c - Docker's and Podman's different answers, classified once
+ * (see dialect.h and the engine notes). */
+#define _GNU_SOURCE
+#include "engine/dialect.h"
+
+#include <string.h>
+
+#include "engine/call.h"
+
+static bool has(const char *hay, const char *needle)
+{
+    return strcasestr(hay, needle) != NULL;
+}
+
+bool wpd_dialect_harmless(wpd_change_op op, const wpd_error *err, wpd_change *out)
+{
+    if (!err || err->kind != WPD_ERR_ENGINE)
+        return false;
+    const char *m = err->message;
+    bool ctr = op == WPD_CHANGE_OP_START || op == WPD_CHANGE_OP_STOP || op == WPD_CHANGE_OP_KILL ||
+               op == WPD_CHANGE_OP_REMOVE;
+    if (err->status == 404 || (ctr && has(m, "no such container"))) {
+        *out = WPD_CHANGE_NOT_FOUND;
+        return true;
+    }
+    bool already = false;
+    switch (op) {
+    case WPD_CHANGE_OP_STOP: already = has(m, "is not running"); break;
+    case WPD_CHANGE_OP_KILL:
+        /* Podman 4.3 answers 500 for a kill of a stopped container */
+        already = err->status == 409 || has(m, "is not running") ||
+                  has(m, "can only kill running") || has(m, "container state improper");
+        break;
+    case WPD_CHANGE_OP_REMOVE:
+        already = has(m, "removal of container") && has(m, "already in progress");
+        break;
+    default: break;
+    }
+    if (already)
+        *out = WPD_CHANGE_ALREADY;
+    return already;
+}
+
+bool wpd_dialect_in_use(const wpd_error *err)
+{
+    if (!err || err->kind != WPD_ERR_ENGINE || err->status == 404)
+        return false;
+    const char *m = err->message;
+    return has(m, "in use") || has(m, "being used") || has(m, "active endpoints");
+}
+
+void wpd_dialect_wait_path(wpd_engine_kind kind, const char *libpod_prefix, const char *name,
+                           wpd_wait_cond cond, wpd_buf *path, bool *unversioned)
+{
+    *unversioned = false;
+    if (kind == WPD_ENGINE_PODMAN && cond == WPD_WAIT_NOT_RUNNING) {
+        *unversioned = true;
+        wpd_buf_printf(path, "%s/containers/", libpod_prefix);
+        wpd_path_escape(path, name);
+        wpd_buf_puts(path, "/wait?condition=exited&condition=stopped&interval=20ms");
+        return;
+    }
+    wpd_buf_puts(path, "/containers/");
+    wpd_path_escape(path, name);
+    wpd_buf_puts(path, "/wait");
+    if (cond == WPD_WAIT_NEXT_EXIT)
+        wpd_buf_puts(path, "?condition=next-exit");
+    else if (cond == WPD_WAIT_REMOVED)
+        wpd_buf_puts(path, "?condition=removed");
+}

@@ -1,0 +1,169 @@
+/* networks.c - network calls: create, connect, remove, list. */
+#include "engine/networks.h"
+
+#include <stdlib.h>
+
+#include "engine/call.h"
+#include "engine/parse.h"
+#include "util/jsonw.h"
+
+static void write_labels(wpd_jsonw *w, const wpd_pair *labels, size_t n)
+{
+    if (!n)
+        return;
+    wpd_jw_key(w, "Labels");
+    wpd_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++)
+        wpd_jw_kstr(w, labels[i].key, labels[i].value);
+    wpd_jw_obj_end(w);
+}
+
+void wpd_net_create_body(const wpd_net_spec *spec, wpd_buf *out)
+{
+    wpd_jsonw w;
+    wpd_jw_init(&w, out);
+    wpd_jw_obj_begin(&w);
+    wpd_jw_kstr(&w, "Name", spec->name);
+    wpd_jw_kstr(&w, "Driver", spec->driver ? spec->driver : "bridge");
+    wpd_jw_kbool(&w, "EnableIPv6", spec->ipv6);
+    if (spec->internal)
+        wpd_jw_kbool(&w, "Internal", true);
+    write_labels(&w, spec->labels, spec->n_labels);
+    wpd_jw_obj_end(&w);
+}
+
+static void id_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    wpd_net_create_fn done = (wpd_net_create_fn)c->done;
+    if (err) {
+        done(c->arg, NULL, err);
+        return;
+    }
+    wpd_json j;
+    wpd_arena *a = wpd_arena_new();
+    const char *id = "";
+    if (wpd_json_parse(&j, res->body.data ? res->body.data : "", res->body.len, NULL) == 0)
+        id = wpd_resp_str(&j, 0, "Id", a);
+    wpd_json_free(&j);
+    done(c->arg, id, NULL);
+    wpd_arena_free(a);
+}
+
+wpd_call *wpd_net_create(wpd_engine *e, const wpd_net_spec *spec, wpd_net_create_fn done, void *arg)
+{
+    wpd_buf body = WPD_BUF_INIT;
+    wpd_net_create_body(spec, &body);
+    wpd_call_req rq = {.method = "POST", .path = "/networks/create", .body = wpd_buf_cstr(&body)};
+    wpd_call *c = wpd_typed_send(e, id_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_buf_free(&body);
+    return c;
+}
+
+void wpd_net_connect_body(const char *container, const wpd_net_endpoint *ep, wpd_buf *out)
+{
+    wpd_jsonw w;
+    wpd_jw_init(&w, out);
+    wpd_jw_obj_begin(&w);
+    wpd_jw_kstr(&w, "Container", container);
+    if (ep) {
+        wpd_jw_key(&w, "EndpointConfig");
+        wpd_jw_obj_begin(&w);
+        wpd_jw_key(&w, "Aliases");
+        if (ep->n_aliases) {
+            wpd_jw_arr_begin(&w);
+            for (size_t i = 0; i < ep->n_aliases; i++)
+                wpd_jw_str(&w, ep->aliases[i]);
+            wpd_jw_arr_end(&w);
+        } else {
+            wpd_jw_null(&w);
+        }
+        wpd_jw_obj_end(&w);
+    }
+    wpd_jw_obj_end(&w);
+}
+
+static void done_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    (void)res;
+    ((wpd_done_fn)c->done)(c->arg, err);
+}
+
+wpd_call *wpd_net_connect(wpd_engine *e, const char *network, const char *container,
+                          const wpd_net_endpoint *ep, wpd_done_fn done, void *arg)
+{
+    wpd_buf path = WPD_BUF_INIT, body = WPD_BUF_INIT;
+    wpd_buf_puts(&path, "/networks/");
+    wpd_path_escape(&path, network);
+    wpd_buf_puts(&path, "/connect");
+    wpd_net_connect_body(container, ep, &body);
+    wpd_call_req rq = {.method = "POST", .path = wpd_buf_cstr(&path), .body = wpd_buf_cstr(&body)};
+    wpd_call *c = wpd_typed_send(e, done_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_buf_free(&path);
+    wpd_buf_free(&body);
+    return c;
+}
+
+wpd_call *wpd_net_remove(wpd_engine *e, const char *network, wpd_change_fn done, void *arg)
+{
+    wpd_buf path = WPD_BUF_INIT;
+    wpd_buf_puts(&path, "/networks/");
+    wpd_path_escape(&path, network);
+    return wpd_change_send(e, WPD_CHANGE_OP_REMOVE_NETWORK, "DELETE", wpd_buf_steal(&path), done,
+                           arg);
+}
+
+int wpd_net_list_parse(const char *body, size_t len, wpd_arena *a, wpd_net_summary **out, size_t *n,
+                       wpd_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    wpd_json j;
+    if (wpd_resp_body(&j, body, len, "network list", err) != 0)
+        return -1;
+    if (wpd_json_type_of(&j, 0) != WPD_JSON_ARRAY) {
+        wpd_json_free(&j);
+        return wpd_error_set(err, WPD_ERR_PROTOCOL, 0,
+                             "network list: unreadable answer: not an array");
+    }
+    size_t cnt = (size_t)j.toks[0].size;
+    wpd_net_summary *v = cnt ? wpd_arena_alloc(a, cnt * sizeof *v) : NULL;
+    for (size_t i = 0; i < cnt; i++) {
+        int it = wpd_json_at(&j, 0, (int)i);
+        wpd_net_summary *s = &v[*n];
+        s->id = wpd_resp_str(&j, it, "Id", a);
+        s->name = wpd_resp_str(&j, it, "Name", a);
+        if (!*s->id && !*s->name)
+            continue;
+        s->driver = wpd_resp_str(&j, it, "Driver", a);
+        s->n_labels = wpd_resp_pairs(&j, wpd_json_get(&j, it, "Labels"), a, &s->labels);
+        (*n)++;
+    }
+    *out = v;
+    wpd_json_free(&j);
+    return 0;
+}
+
+static void list_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    wpd_net_list_fn done = (wpd_net_list_fn)c->done;
+    wpd_arena *a = wpd_arena_new();
+    wpd_net_summary *v;
+    size_t n;
+    wpd_error e;
+    if (err)
+        done(c->arg, NULL, 0, err);
+    else if (wpd_net_list_parse(res->body.data, res->body.len, a, &v, &n, &e) != 0)
+        done(c->arg, NULL, 0, &e);
+    else
+        done(c->arg, v, n, NULL);
+    wpd_arena_free(a);
+}
+
+wpd_call *wpd_net_list(wpd_engine *e, const wpd_pair *filters, size_t n_filters,
+                       wpd_net_list_fn done, void *arg)
+{
+    wpd_buf p = WPD_BUF_INIT;
+    wpd_buf_puts(&p, "/networks");
+    wpd_path_filters(&p, '?', filters, n_filters);
+    return wpd_typed_get(e, &p, list_deliver, (wpd_any_fn)done, arg);
+}

@@ -1,0 +1,23 @@
+/* parse.h - reading Engine API response bodies into typed results whose
+ * strings live in an arena (engine layer only). Absent strings read as "". */
+#ifndef WPDOCK_ENGINE_PARSE_H
+#define WPDOCK_ENGINE_PARSE_H
+
+#include "engine/api.h"
+#include "util/arena.h"
+#include "util/json.h"
+
+/* String at dotted path from obj, unescaped into a; "" when absent. */
+const char *wpd_resp_str(const wpd_json *j, int obj, const char *path, wpd_arena *a);
+/* Integer at path, or dflt. */
+int64_t wpd_resp_int(const wpd_json *j, int obj, const char *path, int64_t dflt);
+bool wpd_resp_bool(const wpd_json *j, int obj, const char *path);
+/* The members of object tok whose values are strings (labels, options),
+ * in document order; 0 and *out NULL for anything else. */
+size_t wpd_resp_pairs(const wpd_json *j, int tok, wpd_arena *a, const wpd_pair **out);
+/* The string elements of array tok. */
+size_t wpd_resp_strings(const wpd_json *j, int tok, wpd_arena *a, const char *const **out);
+/* Parse body as JSON; on failure err says "<what>: unreadable answer: ...". */
+int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, wpd_error *err);
+
+#endif

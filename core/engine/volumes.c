@@ -1,0 +1,121 @@
+/* volumes.c - volume calls: create, remove, list. */
+#include "engine/volumes.h"
+
+#include <stdlib.h>
+
+#include "engine/call.h"
+#include "engine/parse.h"
+#include "util/jsonw.h"
+
+void wpd_vol_create_body(const wpd_vol_spec *spec, wpd_buf *out)
+{
+    wpd_jsonw w;
+    wpd_jw_init(&w, out);
+    wpd_jw_obj_begin(&w);
+    wpd_jw_kstr(&w, "Name", spec->name);
+    wpd_jw_kstr(&w, "Driver", spec->driver ? spec->driver : "local");
+    if (spec->n_labels) {
+        wpd_jw_key(&w, "Labels");
+        wpd_jw_obj_begin(&w);
+        for (size_t i = 0; i < spec->n_labels; i++)
+            wpd_jw_kstr(&w, spec->labels[i].key, spec->labels[i].value);
+        wpd_jw_obj_end(&w);
+    }
+    wpd_jw_obj_end(&w);
+}
+
+static void name_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    wpd_vol_create_fn done = (wpd_vol_create_fn)c->done;
+    if (err) {
+        done(c->arg, NULL, err);
+        return;
+    }
+    wpd_json j;
+    wpd_arena *a = wpd_arena_new();
+    const char *name = "";
+    if (wpd_json_parse(&j, res->body.data ? res->body.data : "", res->body.len, NULL) == 0)
+        name = wpd_resp_str(&j, 0, "Name", a);
+    wpd_json_free(&j);
+    done(c->arg, name, NULL);
+    wpd_arena_free(a);
+}
+
+wpd_call *wpd_vol_create(wpd_engine *e, const wpd_vol_spec *spec, wpd_vol_create_fn done, void *arg)
+{
+    wpd_buf body = WPD_BUF_INIT;
+    wpd_vol_create_body(spec, &body);
+    wpd_call_req rq = {.method = "POST", .path = "/volumes/create", .body = wpd_buf_cstr(&body)};
+    wpd_call *c = wpd_typed_send(e, name_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_buf_free(&body);
+    return c;
+}
+
+wpd_call *wpd_vol_remove(wpd_engine *e, const char *name, bool force, wpd_change_fn done, void *arg)
+{
+    wpd_buf path = WPD_BUF_INIT;
+    wpd_buf_puts(&path, "/volumes/");
+    wpd_path_escape(&path, name);
+    if (force)
+        wpd_buf_puts(&path, "?force=1");
+    return wpd_change_send(e, WPD_CHANGE_OP_REMOVE_VOLUME, "DELETE", wpd_buf_steal(&path), done,
+                           arg);
+}
+
+int wpd_vol_list_parse(const char *body, size_t len, wpd_arena *a, wpd_vol_summary **out, size_t *n,
+                       wpd_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    wpd_json j;
+    if (wpd_resp_body(&j, body, len, "volume list", err) != 0)
+        return -1;
+    int arr = wpd_json_get(&j, 0, "Volumes");
+    if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT ||
+        (arr >= 0 && wpd_json_type_of(&j, arr) != WPD_JSON_ARRAY && !wpd_json_is_null(&j, arr))) {
+        wpd_json_free(&j);
+        return wpd_error_set(err, WPD_ERR_PROTOCOL, 0,
+                             "volume list: unreadable answer: no \"Volumes\" list");
+    }
+    size_t cnt = wpd_json_type_of(&j, arr) == WPD_JSON_ARRAY ? (size_t)j.toks[arr].size : 0;
+    wpd_vol_summary *v = cnt ? wpd_arena_alloc(a, cnt * sizeof *v) : NULL;
+    for (size_t i = 0; i < cnt; i++) {
+        int it = wpd_json_at(&j, arr, (int)i);
+        wpd_vol_summary *s = &v[*n];
+        s->name = wpd_resp_str(&j, it, "Name", a);
+        if (!*s->name)
+            continue;
+        s->driver = wpd_resp_str(&j, it, "Driver", a);
+        s->mountpoint = wpd_resp_str(&j, it, "Mountpoint", a);
+        s->n_labels = wpd_resp_pairs(&j, wpd_json_get(&j, it, "Labels"), a, &s->labels);
+        (*n)++;
+    }
+    *out = v;
+    wpd_json_free(&j);
+    return 0;
+}
+
+static void list_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    wpd_vol_list_fn done = (wpd_vol_list_fn)c->done;
+    wpd_arena *a = wpd_arena_new();
+    wpd_vol_summary *v;
+    size_t n;
+    wpd_error e;
+    if (err)
+        done(c->arg, NULL, 0, err);
+    else if (wpd_vol_list_parse(res->body.data, res->body.len, a, &v, &n, &e) != 0)
+        done(c->arg, NULL, 0, &e);
+    else
+        done(c->arg, v, n, NULL);
+    wpd_arena_free(a);
+}
+
+wpd_call *wpd_vol_list(wpd_engine *e, const wpd_pair *filters, size_t n_filters,
+                       wpd_vol_list_fn done, void *arg)
+{
+    wpd_buf p = WPD_BUF_INIT;
+    wpd_buf_puts(&p, "/volumes");
+    wpd_path_filters(&p, '?', filters, n_filters);
+    return wpd_typed_get(e, &p, list_deliver, (wpd_any_fn)done, arg);
+}
