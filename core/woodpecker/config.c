@@ -1,4 +1,7 @@
-/* config.c - Woodpecker backend Config JSON (spec section 1) -> wpd_workflow.
+/* config.c - Woodpecker backend Config JSON (spec section 1) -> wpd_workflow:
+ * the document, workflow and stage level, the checks after decoding, the
+ * defaults of hand-written documents, loading files and ULIDs. The Step
+ * keys are in config_step.c, the generic decoders in config_decode.c.
  * Decoded the way Go's encoding/json does it (keys matched ignoring case,
  * null = absent, unknown keys ignored), then checked for what would
  * otherwise fail later without naming the field. Errors name the file and
@@ -9,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,647 +23,84 @@
 
 #include "util/buf.h"
 #include "util/json.h"
+#include "woodpecker/config_decode.h"
 
-typedef struct dec {
-    const char *label;
-    wpd_json j;
-    wpd_arena *a;
-    wpd_workflow *wf;
-    wpd_error *err;
-    char *empty; /* the shared "" for absent strings */
-    char path[512];
-    size_t plen;
-} dec;
+/* ---- document, workflow and stage ----------------------------------------- */
 
-/* ---- JSON path of the value being decoded ------------------------------- */
-
-static size_t path_add(dec *d, const char *fmt, ...) WPD_PRINTF(2, 3);
-
-static size_t path_add(dec *d, const char *fmt, ...)
+static int dec_steps(wpd_cfg_dec *d, int tok, void *obj)
 {
-    size_t mark = d->plen;
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(d->path + d->plen, sizeof d->path - d->plen, fmt, ap);
-    va_end(ap);
-    if (r > 0)
-        d->plen += (size_t)r;
-    if (d->plen >= sizeof d->path)
-        d->plen = sizeof d->path - 1;
-    return mark;
-}
-
-static size_t path_key(dec *d, const char *key)
-{
-    return path_add(d, "%s%s", d->plen ? "." : "", key);
-}
-
-static size_t path_index(dec *d, size_t i)
-{
-    return path_add(d, "[%zu]", i);
-}
-
-static void path_pop(dec *d, size_t mark)
-{
-    d->plen = mark;
-    d->path[mark] = '\0';
-}
-
-/* "<label>: <path>: <message>" (no path part at the top level). */
-static char *located(dec *d, const char *fmt, va_list ap)
-{
-    char msg[WPD_ERROR_MAX];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    if (d->plen)
-        return wpd_xasprintf("%s: %s: %s", d->label, d->path, msg);
-    return wpd_xasprintf("%s: %s", d->label, msg);
-}
-
-static int fail(dec *d, const char *fmt, ...) WPD_PRINTF(2, 3);
-
-static int fail(dec *d, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = located(d, fmt, ap);
-    va_end(ap);
-    wpd_error_set(d->err, WPD_ERR_INPUT, 0, "%s", m);
-    free(m);
-    return -1;
-}
-
-/* Append s to a list whose capacity is implied by its length (4, 8, 16...). */
-static void strlist_push(wpd_arena *a, wpd_strlist *l, char *s)
-{
-    if (l->n == 0 || (l->n >= 4 && (l->n & (l->n - 1)) == 0)) {
-        size_t cap = l->n < 4 ? 4 : l->n * 2;
-        char **v = wpd_arena_alloc(a, cap * sizeof *v);
-        if (l->n)
-            memcpy(v, l->v, l->n * sizeof *v);
-        l->v = v;
-    }
-    l->v[l->n++] = s;
-}
-
-static void warn(dec *d, const char *fmt, ...) WPD_PRINTF(2, 3);
-
-static void warn(dec *d, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = located(d, fmt, ap);
-    va_end(ap);
-    strlist_push(d->a, &d->wf->warnings, wpd_arena_strdup(d->a, m));
-    free(m);
-}
-
-/* ---- iteration over object members and array elements ------------------- */
-
-typedef struct iter {
-    const wpd_json *j;
-    int next, left;
-    int key, val; /* key is -1 for array elements */
-    size_t index;
-} iter;
-
-static void iter_init(iter *it, const wpd_json *j, int container)
-{
-    it->j = j;
-    it->next = container + 1;
-    it->left = j->toks[container].size;
-    it->key = -1;
-    it->val = -1;
-    it->index = (size_t)-1;
-}
-
-static bool members_next(iter *it)
-{
-    if (it->left-- <= 0)
-        return false;
-    it->key = it->next;
-    it->val = it->key + 1;
-    it->next = wpd_json_skip(it->j, it->val);
-    it->index++;
-    return true;
-}
-
-static bool elems_next(iter *it)
-{
-    if (it->left-- <= 0)
-        return false;
-    it->val = it->next;
-    it->next = wpd_json_skip(it->j, it->val);
-    it->index++;
-    return true;
-}
-
-static wpd_json_type type_at(const dec *d, int tok)
-{
-    return d->j.toks[tok].type;
-}
-
-/* "a string", "a list"... for messages. */
-static const char *a_type(wpd_json_type t)
-{
-    switch (t) {
-    case WPD_JSON_OBJECT: return "an object";
-    case WPD_JSON_ARRAY: return "a list";
-    case WPD_JSON_STRING: return "a string";
-    case WPD_JSON_NUMBER: return "a number";
-    case WPD_JSON_TRUE:
-    case WPD_JSON_FALSE: return "a boolean";
-    case WPD_JSON_NULL: return "null";
-    }
-    return "a value";
-}
-
-/* ---- scalar and list decoders (null leaves the value as it is, like Go) -- */
-
-static int dec_str(dec *d, int tok, char **dst)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_STRING)
-        return fail(d, "expected a string");
-    *dst = wpd_json_str_arena(&d->j, tok, d->a);
+    wpd_stage *sg = obj;
+    wpd_cfg_list l;
+    if (wpd_cfg_list_of(d, tok, sizeof *sg->steps, wpd_cfg_step, &l))
+        return -1;
+    sg->steps = l.v;
+    sg->n_steps = l.n;
     return 0;
 }
 
-static int dec_bool(dec *d, int tok, int *dst)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_TRUE && t != WPD_JSON_FALSE)
-        return fail(d, "expected a boolean");
-    *dst = t == WPD_JSON_TRUE;
-    return 0;
-}
-
-static int dec_int64(dec *d, int tok, int64_t *dst)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_NUMBER)
-        return fail(d, "expected a number");
-    if (wpd_json_int64(&d->j, tok, dst))
-        return fail(d, "expected a whole number that fits in 64 bits");
-    return 0;
-}
-
-/* A list of strings; null empties it, a null element is "". */
-static int dec_strlist(dec *d, int tok, wpd_strlist *dst)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL) {
-        *dst = (wpd_strlist){NULL, 0};
-        return 0;
-    }
-    if (t != WPD_JSON_ARRAY)
-        return fail(d, "expected a list");
-    wpd_strlist l = {NULL, (size_t)d->j.toks[tok].size};
-    if (l.n)
-        l.v = wpd_arena_alloc(d->a, l.n * sizeof *l.v);
-    iter it;
-    iter_init(&it, &d->j, tok);
-    while (elems_next(&it)) {
-        size_t mark = path_index(d, it.index);
-        l.v[it.index] = d->empty;
-        int rc = dec_str(d, it.val, &l.v[it.index]);
-        path_pop(d, mark);
-        if (rc)
-            return -1;
-    }
-    *dst = l;
-    return 0;
-}
-
-static bool key_is(const dec *d, int key, const char *name)
-{
-    return wpd_json_streq_ci(&d->j, key, name);
-}
-
-/* ---- step parts ---------------------------------------------------------- */
-
-/* map string -> string, in document order; a repeated key keeps its first
- * position and takes the last value; a second `environment` merges (Go). */
-static int dec_env(dec *d, int tok, wpd_kvlist *env)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL) {
-        *env = (wpd_kvlist){NULL, 0};
-        return 0;
-    }
-    if (t != WPD_JSON_OBJECT)
-        return fail(d, "expected an object");
-    size_t cap = env->n + (size_t)d->j.toks[tok].size;
-    wpd_kv *v = wpd_arena_alloc(d->a, (cap ? cap : 1) * sizeof *v);
-    if (env->n)
-        memcpy(v, env->v, env->n * sizeof *v);
-    size_t n = env->n;
-    iter it;
-    iter_init(&it, &d->j, tok);
-    while (members_next(&it)) {
-        char *key = wpd_json_str_arena(&d->j, it.key, d->a);
-        char *value = d->empty;
-        size_t mark = path_key(d, key);
-        int rc = dec_str(d, it.val, &value);
-        path_pop(d, mark);
-        if (rc)
-            return -1;
-        size_t k = 0;
-        while (k < n && strcmp(v[k].key, key) != 0)
-            k++;
-        if (k == n)
-            v[n++].key = key;
-        v[k].value = value;
-    }
-    env->v = v;
-    env->n = n;
-    return 0;
-}
-
-static int dec_hosts(dec *d, int tok, wpd_step *st)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL) {
-        st->extra_hosts = NULL;
-        st->n_extra_hosts = 0;
-        return 0;
-    }
-    if (t != WPD_JSON_ARRAY)
-        return fail(d, "expected a list");
-    size_t n = (size_t)d->j.toks[tok].size;
-    wpd_hostalias *v = wpd_arena_alloc(d->a, (n ? n : 1) * sizeof *v);
-    iter it;
-    iter_init(&it, &d->j, tok);
-    while (elems_next(&it)) {
-        size_t mark = path_index(d, it.index);
-        wpd_hostalias *h = &v[it.index];
-        h->name = h->ip = d->empty;
-        wpd_json_type et = type_at(d, it.val);
-        if (et != WPD_JSON_NULL && et != WPD_JSON_OBJECT)
-            return fail(d, "expected an object");
-        if (et == WPD_JSON_OBJECT) {
-            iter m;
-            iter_init(&m, &d->j, it.val);
-            while (members_next(&m)) {
-                char **dst = key_is(d, m.key, "name") ? &h->name
-                             : key_is(d, m.key, "ip") ? &h->ip
-                                                      : NULL;
-                if (!dst)
-                    continue;
-                size_t km = path_key(d, dst == &h->name ? "name" : "ip");
-                if (dec_str(d, m.val, dst))
-                    return -1;
-                path_pop(d, km);
-            }
-        }
-        path_pop(d, mark);
-    }
-    st->extra_hosts = v;
-    st->n_extra_hosts = n;
-    return 0;
-}
-
-static int dec_networks(dec *d, int tok, wpd_step *st)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL) {
-        st->networks = NULL;
-        st->n_networks = 0;
-        return 0;
-    }
-    if (t != WPD_JSON_ARRAY)
-        return fail(d, "expected a list");
-    size_t n = (size_t)d->j.toks[tok].size;
-    wpd_conn *v = wpd_arena_alloc(d->a, (n ? n : 1) * sizeof *v);
-    iter it;
-    iter_init(&it, &d->j, tok);
-    while (elems_next(&it)) {
-        size_t mark = path_index(d, it.index);
-        wpd_conn *c = &v[it.index];
-        c->name = d->empty;
-        wpd_json_type et = type_at(d, it.val);
-        if (et != WPD_JSON_NULL && et != WPD_JSON_OBJECT)
-            return fail(d, "expected an object");
-        if (et == WPD_JSON_OBJECT) {
-            iter m;
-            iter_init(&m, &d->j, it.val);
-            while (members_next(&m)) {
-                int rc = 0;
-                size_t km = d->plen;
-                if (key_is(d, m.key, "name")) {
-                    km = path_key(d, "name");
-                    rc = dec_str(d, m.val, &c->name);
-                } else if (key_is(d, m.key, "aliases")) {
-                    km = path_key(d, "aliases");
-                    rc = dec_strlist(d, m.val, &c->aliases);
-                }
-                if (rc)
-                    return -1;
-                path_pop(d, km);
-            }
-        }
-        path_pop(d, mark);
-    }
-    st->networks = v;
-    st->n_networks = n;
-    return 0;
-}
-
-static int dec_auth(dec *d, int tok, wpd_step *st)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_OBJECT)
-        return fail(d, "expected an object");
-    iter m;
-    iter_init(&m, &d->j, tok);
-    while (members_next(&m)) {
-        int rc = 0;
-        size_t km = d->plen;
-        if (key_is(d, m.key, "username")) {
-            km = path_key(d, "username");
-            rc = dec_str(d, m.val, &st->auth_username);
-        } else if (key_is(d, m.key, "password")) {
-            km = path_key(d, "password");
-            rc = dec_str(d, m.val, &st->auth_password);
-        }
-        if (rc)
-            return -1;
-        path_pop(d, km);
-    }
-    return 0;
-}
-
-/* backend_options.docker.user, decoded weakly (spec 2.3.1): a string as
- * is, a number as written, booleans as "1"/"0". Anything the reference
- * cannot decode is a warning and leaves the user empty. */
-static int dec_backend(dec *d, int tok, wpd_step *st)
-{
-    wpd_json_type t = type_at(d, tok);
-    st->user = d->empty;
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_OBJECT)
-        return fail(d, "expected an object");
-    int docker = wpd_json_get(&d->j, tok, "docker");
-    if (docker < 0 || type_at(d, docker) == WPD_JSON_NULL)
-        return 0;
-    size_t mark = path_key(d, "docker");
-    if (type_at(d, docker) != WPD_JSON_OBJECT) {
-        warn(d, "expected an object, got %s; ignoring it (the step runs without a user)",
-             a_type(type_at(d, docker)));
-        path_pop(d, mark);
-        return 0;
-    }
-    int user = wpd_json_get(&d->j, docker, "user");
-    if (user < 0)
-        user = wpd_json_get_ci(&d->j, docker, "user");
-    if (user >= 0) {
-        const wpd_json_tok *u = &d->j.toks[user];
-        switch (u->type) {
-        case WPD_JSON_STRING: st->user = wpd_json_str_arena(&d->j, user, d->a); break;
-        case WPD_JSON_NUMBER:
-            st->user = wpd_arena_strndup(d->a, d->j.src + u->start, (size_t)(u->end - u->start));
-            break;
-        case WPD_JSON_TRUE: st->user = wpd_arena_strdup(d->a, "1"); break;
-        case WPD_JSON_FALSE: st->user = wpd_arena_strdup(d->a, "0"); break;
-        case WPD_JSON_NULL: break;
-        default: {
-            size_t um = path_key(d, "user");
-            warn(d, "expected a string, got %s; ignoring it (the step runs without a user)",
-                 a_type(u->type));
-            path_pop(d, um);
-        }
-        }
-    }
-    path_pop(d, mark);
-    return 0;
-}
-
-/* ---- step ---------------------------------------------------------------- */
-
-enum fkind { F_STR, F_BOOL, F_LIST, F_INT, F_ENV, F_HOSTS, F_NETS, F_AUTH, F_BACKEND };
-
-static const struct field {
-    const char *name;
-    enum fkind kind;
-    size_t off;
-} step_fields[] = {
-    {"name", F_STR, offsetof(wpd_step, name)},
-    {"uuid", F_STR, offsetof(wpd_step, uuid)},
-    {"type", F_STR, offsetof(wpd_step, type)},
-    {"image", F_STR, offsetof(wpd_step, image)},
-    {"pull", F_BOOL, offsetof(wpd_step, pull)},
-    {"detach", F_BOOL, offsetof(wpd_step, detach)},
-    {"privileged", F_BOOL, offsetof(wpd_step, privileged)},
-    {"working_dir", F_STR, offsetof(wpd_step, working_dir)},
-    {"workspace_base", F_STR, offsetof(wpd_step, workspace_base)},
-    {"environment", F_ENV, 0},
-    {"entrypoint", F_LIST, offsetof(wpd_step, entrypoint)},
-    {"commands", F_LIST, offsetof(wpd_step, commands)},
-    {"extra_hosts", F_HOSTS, 0},
-    {"volumes", F_LIST, offsetof(wpd_step, volumes)},
-    {"tmpfs", F_LIST, offsetof(wpd_step, tmpfs)},
-    {"devices", F_LIST, offsetof(wpd_step, devices)},
-    {"networks", F_NETS, 0},
-    {"dns", F_LIST, offsetof(wpd_step, dns)},
-    {"dns_search", F_LIST, offsetof(wpd_step, dns_search)},
-    {"on_success", F_BOOL, offsetof(wpd_step, on_success)},
-    {"on_failure", F_BOOL, offsetof(wpd_step, on_failure)},
-    {"failure", F_STR, offsetof(wpd_step, failure)},
-    {"auth_config", F_AUTH, 0},
-    {"network_mode", F_STR, offsetof(wpd_step, network_mode)},
-    {"backend_options", F_BACKEND, 0},
-    {"org_id", F_INT, offsetof(wpd_step, org_id)},
-    /* secret_mapping, ports, workflow_labels: not used by this backend */
+static const wpd_cfg_field stage_fields[] = {
+    WPD_CFG_CUSTOM("steps", dec_steps),
 };
 
-static int dec_field(dec *d, const struct field *f, int tok, wpd_step *st)
+static int dec_stage(wpd_cfg_dec *d, int tok, void *dst)
 {
-    char *base = (char *)st;
-    switch (f->kind) {
-    case F_STR: return dec_str(d, tok, (char **)(void *)(base + f->off));
-    case F_BOOL: return dec_bool(d, tok, (int *)(void *)(base + f->off));
-    case F_LIST: return dec_strlist(d, tok, (wpd_strlist *)(void *)(base + f->off));
-    case F_INT: return dec_int64(d, tok, (int64_t *)(void *)(base + f->off));
-    case F_ENV: return dec_env(d, tok, &st->environment);
-    case F_HOSTS: return dec_hosts(d, tok, st);
-    case F_NETS: return dec_networks(d, tok, st);
-    case F_AUTH: return dec_auth(d, tok, st);
-    case F_BACKEND: return dec_backend(d, tok, st);
-    }
+    return wpd_cfg_object(d, tok, stage_fields, WPD_CFG_COUNT(stage_fields), dst);
+}
+
+static int dec_pipeline(wpd_cfg_dec *d, int tok, void *obj)
+{
+    wpd_workflow *wf = obj;
+    wpd_cfg_list l;
+    if (wpd_cfg_list_of(d, tok, sizeof *wf->stages, dec_stage, &l))
+        return -1;
+    wf->stages = l.v;
+    wf->n_stages = l.n;
     return 0;
 }
 
-static int dec_step(dec *d, int tok, wpd_step *st)
-{
-    st->name = st->uuid = st->type = st->image = d->empty;
-    st->working_dir = st->workspace_base = st->failure = d->empty;
-    st->auth_username = st->auth_password = st->network_mode = st->user = d->empty;
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_OBJECT)
-        return fail(d, "expected an object");
-    iter m;
-    iter_init(&m, &d->j, tok);
-    while (members_next(&m)) {
-        for (size_t k = 0; k < sizeof step_fields / sizeof step_fields[0]; k++) {
-            const struct field *f = &step_fields[k];
-            if (!key_is(d, m.key, f->name))
-                continue;
-            size_t mark = path_key(d, f->name);
-            if (dec_field(d, f, m.val, st))
-                return -1;
-            path_pop(d, mark);
-            break;
-        }
-    }
-    return 0;
-}
+typedef struct secret {
+    char *name, *value;
+} secret;
 
-static int dec_stage(dec *d, int tok, wpd_stage *sg)
-{
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_OBJECT)
-        return fail(d, "expected an object");
-    iter m;
-    iter_init(&m, &d->j, tok);
-    while (members_next(&m)) {
-        if (!key_is(d, m.key, "steps"))
-            continue;
-        size_t mark = path_key(d, "steps");
-        wpd_json_type st = type_at(d, m.val);
-        if (st == WPD_JSON_NULL) {
-            sg->steps = NULL;
-            sg->n_steps = 0;
-        } else if (st != WPD_JSON_ARRAY) {
-            return fail(d, "expected a list");
-        } else {
-            size_t n = (size_t)d->j.toks[m.val].size;
-            wpd_step *v = wpd_arena_alloc(d->a, (n ? n : 1) * sizeof *v);
-            iter e;
-            iter_init(&e, &d->j, m.val);
-            while (elems_next(&e)) {
-                size_t im = path_index(d, e.index);
-                if (dec_step(d, e.val, &v[e.index]))
-                    return -1;
-                path_pop(d, im);
-            }
-            sg->steps = v;
-            sg->n_steps = n;
-        }
-        path_pop(d, mark);
-    }
-    return 0;
-}
+static const wpd_cfg_field secret_fields[] = {
+    WPD_CFG_FIELD("name", WPD_CFG_STR, secret, name),
+    WPD_CFG_FIELD("value", WPD_CFG_STR, secret, value),
+};
 
-/* ---- top level ----------------------------------------------------------- */
-
-static int dec_pipeline(dec *d, int tok)
+static int dec_secret(wpd_cfg_dec *d, int tok, void *dst)
 {
-    wpd_workflow *wf = d->wf;
-    wpd_json_type t = type_at(d, tok);
-    if (t == WPD_JSON_NULL) {
-        wf->stages = NULL;
-        wf->n_stages = 0;
-        return 0;
-    }
-    if (t != WPD_JSON_ARRAY)
-        return fail(d, "expected a list");
-    size_t n = (size_t)d->j.toks[tok].size;
-    wpd_stage *v = wpd_arena_alloc(d->a, (n ? n : 1) * sizeof *v);
-    iter e;
-    iter_init(&e, &d->j, tok);
-    while (elems_next(&e)) {
-        size_t mark = path_index(d, e.index);
-        if (dec_stage(d, e.val, &v[e.index]))
-            return -1;
-        path_pop(d, mark);
-    }
-    wf->stages = v;
-    wf->n_stages = n;
-    return 0;
+    secret *s = dst;
+    s->name = s->value = d->empty;
+    return wpd_cfg_object(d, tok, secret_fields, WPD_CFG_COUNT(secret_fields), s);
 }
 
 /* Secret values (non-empty ones) for log masking. */
-static int dec_secrets(dec *d, int tok)
+static int dec_secrets(wpd_cfg_dec *d, int tok, void *obj)
 {
-    wpd_workflow *wf = d->wf;
-    wpd_json_type t = type_at(d, tok);
+    wpd_workflow *wf = obj;
     wf->secrets = (wpd_strlist){NULL, 0};
-    if (t == WPD_JSON_NULL)
-        return 0;
-    if (t != WPD_JSON_ARRAY)
-        return fail(d, "expected a list");
-    iter e;
-    iter_init(&e, &d->j, tok);
-    while (elems_next(&e)) {
-        size_t mark = path_index(d, e.index);
-        wpd_json_type et = type_at(d, e.val);
-        if (et != WPD_JSON_NULL && et != WPD_JSON_OBJECT)
-            return fail(d, "expected an object");
-        char *name = d->empty, *value = d->empty;
-        if (et == WPD_JSON_OBJECT) {
-            iter m;
-            iter_init(&m, &d->j, e.val);
-            while (members_next(&m)) {
-                int rc = 0;
-                size_t km = d->plen;
-                if (key_is(d, m.key, "name")) {
-                    km = path_key(d, "name");
-                    rc = dec_str(d, m.val, &name);
-                } else if (key_is(d, m.key, "value")) {
-                    km = path_key(d, "value");
-                    rc = dec_str(d, m.val, &value);
-                }
-                if (rc)
-                    return -1;
-                path_pop(d, km);
-            }
-        }
-        if (*value)
-            strlist_push(d->a, &wf->secrets, value);
-        path_pop(d, mark);
-    }
+    wpd_cfg_list l;
+    if (wpd_cfg_list_of(d, tok, sizeof(secret), dec_secret, &l))
+        return -1;
+    const secret *v = l.v;
+    for (size_t i = 0; i < l.n; i++)
+        if (*v[i].value)
+            wpd_cfg_strlist_push(d->a, &wf->secrets, v[i].value);
     return 0;
 }
 
-static int dec_top(dec *d)
+static const wpd_cfg_field top_fields[] = {
+    WPD_CFG_CUSTOM("pipeline", dec_pipeline),
+    WPD_CFG_FIELD("network", WPD_CFG_STR, wpd_workflow, network),
+    WPD_CFG_FIELD("volume", WPD_CFG_STR, wpd_workflow, volume),
+    WPD_CFG_CUSTOM("secrets", dec_secrets),
+};
+
+static int dec_top(wpd_cfg_dec *d)
 {
-    if (type_at(d, 0) != WPD_JSON_OBJECT)
-        return fail(d, "expected a JSON object at the top level");
-    iter m;
-    iter_init(&m, &d->j, 0);
-    while (members_next(&m)) {
-        int rc = 0;
-        size_t mark = d->plen;
-        if (key_is(d, m.key, "pipeline")) {
-            mark = path_key(d, "pipeline");
-            rc = dec_pipeline(d, m.val);
-        } else if (key_is(d, m.key, "network")) {
-            mark = path_key(d, "network");
-            rc = dec_str(d, m.val, &d->wf->network);
-        } else if (key_is(d, m.key, "volume")) {
-            mark = path_key(d, "volume");
-            rc = dec_str(d, m.val, &d->wf->volume);
-        } else if (key_is(d, m.key, "secrets")) {
-            mark = path_key(d, "secrets");
-            rc = dec_secrets(d, m.val);
-        }
-        if (rc)
-            return -1;
-        path_pop(d, mark);
-    }
-    return 0;
+    if (wpd_cfg_type(d, 0) != WPD_JSON_OBJECT)
+        return wpd_cfg_fail(d, "expected a JSON object at the top level");
+    return wpd_cfg_object(d, 0, top_fields, WPD_CFG_COUNT(top_fields), d->wf);
 }
 
 /* ---- checks after decoding ------------------------------------------------ */
@@ -690,31 +129,32 @@ static bool is_ip_literal(const char *s)
     return inet_pton(AF_INET6, tmp, buf) == 1;
 }
 
-static int check_step(dec *d, size_t si, size_t ti)
+static int check_step(wpd_cfg_dec *d, size_t si, size_t ti)
 {
     wpd_workflow *wf = d->wf;
     wpd_step *st = &wf->stages[si].steps[ti];
-    size_t base = path_add(d, "pipeline[%zu].steps[%zu]", si, ti);
+    size_t base = wpd_cfg_path_add(d, "pipeline[%zu].steps[%zu]", si, ti);
     size_t mark;
 
     if (!*st->name) {
-        path_key(d, "name");
-        return fail(d, "must not be empty");
+        wpd_cfg_path_key(d, "name");
+        return wpd_cfg_fail(d, "must not be empty");
     }
     if (!*st->image) {
-        path_key(d, "image");
-        return fail(d, "must not be empty");
+        wpd_cfg_path_key(d, "image");
+        return wpd_cfg_fail(d, "must not be empty");
     }
     for (const char *p = st->uuid; *p; p++) {
         if (!uuid_char_ok(*p)) {
-            path_key(d, "uuid");
+            wpd_cfg_path_key(d, "uuid");
             if ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
-                return fail(d,
-                            "invalid character '%c' in \"%s\" (allowed: letters, digits, '_', "
-                            "'.', '-'; it becomes the container name wp_<uuid>)",
-                            *p, st->uuid);
-            return fail(d, "invalid byte 0x%02x (allowed: letters, digits, '_', '.', '-')",
-                        (unsigned char)*p);
+                return wpd_cfg_fail(
+                    d,
+                    "invalid character '%c' in \"%s\" (allowed: letters, digits, '_', "
+                    "'.', '-'; it becomes the container name wp_<uuid>)",
+                    *p, st->uuid);
+            return wpd_cfg_fail(d, "invalid byte 0x%02x (allowed: letters, digits, '_', '.', '-')",
+                                (unsigned char)*p);
         }
     }
     for (size_t s2 = 0; s2 <= si; s2++) {
@@ -722,33 +162,36 @@ static int check_step(dec *d, size_t si, size_t ti)
         for (size_t t2 = 0; t2 < end; t2++) {
             const wpd_step *o = &wf->stages[s2].steps[t2];
             if (strcmp(o->name, st->name) == 0) {
-                path_key(d, "name");
-                return fail(d, "duplicate step name \"%s\" (also used by pipeline[%zu].steps[%zu])",
-                            st->name, s2, t2);
+                wpd_cfg_path_key(d, "name");
+                return wpd_cfg_fail(
+                    d, "duplicate step name \"%s\" (also used by pipeline[%zu].steps[%zu])",
+                    st->name, s2, t2);
             }
             if (strcmp(o->uuid, st->uuid) == 0) {
-                path_key(d, "uuid");
-                return fail(d, "duplicate uuid \"%s\" (also used by pipeline[%zu].steps[%zu])",
-                            st->uuid, s2, t2);
+                wpd_cfg_path_key(d, "uuid");
+                return wpd_cfg_fail(d,
+                                    "duplicate uuid \"%s\" (also used by pipeline[%zu].steps[%zu])",
+                                    st->uuid, s2, t2);
             }
         }
     }
-    mark = path_key(d, "dns");
+    mark = wpd_cfg_path_key(d, "dns");
     for (size_t k = 0; k < st->dns.n; k++) {
         if (!is_ip_literal(st->dns.v[k])) {
-            path_index(d, k);
-            return fail(d, "could not parse DNS address [%s]: not an IP address", st->dns.v[k]);
+            wpd_cfg_path_index(d, k);
+            return wpd_cfg_fail(d, "could not parse DNS address [%s]: not an IP address",
+                                st->dns.v[k]);
         }
     }
-    path_pop(d, mark);
+    wpd_cfg_path_pop(d, mark);
     if (!st->on_success && !st->on_failure) {
         char *m = wpd_xasprintf("%s: %s (\"%s\"): neither on_success nor on_failure is set, so "
                                 "this step can never run",
                                 d->label, d->path, st->name);
-        strlist_push(d->a, &wf->warnings, wpd_arena_strdup(d->a, m));
+        wpd_cfg_strlist_push(d->a, &wf->warnings, wpd_arena_strdup(d->a, m));
         free(m);
     }
-    path_pop(d, base);
+    wpd_cfg_path_pop(d, base);
     return 0;
 }
 
@@ -759,7 +202,8 @@ static int check_step(dec *d, size_t si, size_t ti)
  * defaults to it); when it has no `network`, every step without networks
  * joins it with its own name as alias. Documents that name both, as
  * Woodpecker's own payloads do, are left exactly as they are. */
-static void add_handwritten_defaults(dec *d, wpd_step *st, bool own_network, bool own_volume)
+static void add_handwritten_defaults(wpd_cfg_dec *d, wpd_step *st, bool own_network,
+                                     bool own_volume)
 {
     wpd_workflow *wf = d->wf;
     if (own_volume) {
@@ -786,7 +230,7 @@ static void add_handwritten_defaults(dec *d, wpd_step *st, bool own_network, boo
     }
 }
 
-static int finish(dec *d)
+static int finish(wpd_cfg_dec *d)
 {
     wpd_workflow *wf = d->wf;
     char ulid[27];
@@ -823,7 +267,7 @@ static int finish(dec *d)
 
 wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len, wpd_error *err)
 {
-    dec d;
+    wpd_cfg_dec d;
     memset(&d, 0, sizeof d);
     d.label = label ? label : "-";
     d.err = err;
