@@ -23,6 +23,9 @@ typedef struct wpd_call wpd_call;
 
 /* Abort a call that has not completed; NULL is ignored. */
 void wpd_call_cancel(wpd_call *c);
+/* Abort it and never run its callback: for an owner that goes away with
+ * the call still in flight (freeing a backend mid-run). */
+void wpd_call_abandon(wpd_call *c);
 
 /* A key and a value: labels of objects, list filters ("label" ->
  * "wp_uuid", "network" -> name; repeated keys are OR-ed by the engine). */
@@ -47,7 +50,9 @@ typedef void (*wpd_change_fn)(void *arg, wpd_change outcome, const wpd_error *er
  * demultiplexed: stream 1 = stdout (stdin frames count as stdout), 2 =
  * stderr; a raw (TTY) stream is all stdout. */
 typedef struct wpd_stream_end {
-    bool truncated; /* the stream ended inside a frame (cut off) */
+    bool truncated;   /* the stream ended inside a frame (cut off) */
+    bool frame_error; /* err comes from the stream's content: a daemon
+                         error frame or an unknown stream byte */
 } wpd_stream_end;
 
 typedef struct wpd_output_cbs {

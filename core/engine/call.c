@@ -41,7 +41,8 @@ static void on_done(const wpd_http_response *res, const wpd_error *err, void *ar
                       wpd_engine_label(c->e), res->status);
         err = &e;
     }
-    c->type->complete(c, res, err);
+    if (!c->abandoned)
+        c->type->complete(c, res, err);
     call_free(c);
 }
 
@@ -49,15 +50,20 @@ static int on_data(wpd_http_request *req, const char *data, size_t len, void *ar
 {
     (void)req;
     wpd_call *c = arg;
-    return c->type->data(c, data, len);
+    return c->abandoned ? 1 : c->type->data(c, data, len);
 }
 
 static void on_headers(wpd_http_request *req, const wpd_http_response *res, void *arg)
 {
     (void)req;
     wpd_call *c = arg;
-    if (c->type->headers)
+    if (c->type->headers && !c->abandoned)
         c->type->headers(c, res);
+}
+
+static void on_drop(void *arg)
+{
+    call_free(arg);
 }
 
 wpd_call *wpd_call_send(wpd_call *c, const wpd_call_req *rq)
@@ -74,6 +80,7 @@ wpd_call *wpd_call_send(wpd_call *c, const wpd_call_req *rq)
         .on_headers = c->type->headers ? on_headers : NULL,
         .on_data = c->type->data ? on_data : NULL,
         .on_done = on_done,
+        .on_drop = on_drop,
         .arg = c,
     };
     c->req = wpd_engine_call_start(c->e, &ec);
@@ -83,7 +90,8 @@ wpd_call *wpd_call_send(wpd_call *c, const wpd_call_req *rq)
 static void on_early(void *arg)
 {
     wpd_call *c = arg;
-    c->type->complete(c, NULL, &c->early);
+    if (!c->abandoned)
+        c->type->complete(c, NULL, &c->early);
     call_free(c);
 }
 
@@ -131,6 +139,14 @@ wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wp
     wpd_call *c = wpd_typed_send(e, deliver, done, arg, &rq);
     wpd_buf_free(path);
     return c;
+}
+
+void wpd_call_abandon(wpd_call *c)
+{
+    if (!c)
+        return;
+    c->abandoned = true;
+    wpd_call_cancel(c);
 }
 
 void wpd_path_escape(wpd_buf *out, const char *s)

@@ -32,6 +32,7 @@ struct wpd_call {
     wpd_timer *timer; /* completion of a call that failed before sending */
     wpd_error early;
     bool canceled;
+    bool abandoned; /* complete() is not called */
 };
 
 typedef struct wpd_call_req {

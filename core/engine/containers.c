@@ -157,24 +157,22 @@ wpd_call *wpd_ctr_logs(wpd_engine *e, const char *name, const wpd_logs_opts *o,
 
 /* ---- wait ------------------------------------------------------------- */
 
-int wpd_ctr_wait_parse(const char *body, size_t len, wpd_ctr_waited *out, wpd_error *err)
+int wpd_ctr_wait_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_waited *out,
+                       wpd_error *err)
 {
     wpd_json j;
     out->status_code = 0;
+    out->error = "";
     if (wpd_resp_body(&j, body, len, "container wait", err) != 0)
         return -1;
-    int rc = 0;
     if (wpd_json_type_of(&j, 0) == WPD_JSON_NUMBER) { /* libpod: a bare exit code */
         wpd_json_int64(&j, 0, &out->status_code);
     } else {
         out->status_code = wpd_resp_int(&j, 0, "StatusCode", 0);
-        char *msg = wpd_json_get_str(&j, 0, "Error.Message");
-        if (msg && *msg)
-            rc = wpd_error_set(err, WPD_ERR_ENGINE, 0, "ContainerWait error: %s", msg);
-        free(msg);
+        out->error = wpd_resp_str(&j, 0, "Error.Message", a);
     }
     wpd_json_free(&j);
-    return rc;
+    return 0;
 }
 
 static void wait_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
@@ -184,12 +182,13 @@ static void wait_deliver(wpd_typed_call *c, const wpd_http_response *res, const 
         done(c->arg, NULL, err);
         return;
     }
+    wpd_arena *a = wpd_arena_new();
     wpd_ctr_waited r;
     wpd_error e;
-    if (wpd_ctr_wait_parse(res->body.data, res->body.len, &r, &e) != 0 && e.kind == WPD_ERR_ENGINE)
-        done(c->arg, NULL, &e);
-    else /* an unreadable answer still means the wait is over */
-        done(c->arg, &r, NULL);
+    /* an unreadable answer still means the wait is over */
+    wpd_ctr_wait_parse(res->body.data, res->body.len, a, &r, &e);
+    done(c->arg, &r, NULL);
+    wpd_arena_free(a);
 }
 
 wpd_call *wpd_ctr_wait(wpd_engine *e, const char *name, wpd_wait_cond cond, wpd_ctr_wait_fn done,

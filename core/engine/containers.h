@@ -45,17 +45,19 @@ wpd_call *wpd_ctr_logs(wpd_engine *e, const char *name, const wpd_logs_opts *o,
                        const wpd_output_cbs *cbs);
 
 /* ---- wait: until the condition holds; the status code the engine
- * reports. An error the daemon puts in the answer ("Error":{"Message"})
- * fails the call with "ContainerWait error: <message>". */
+ * reports, and the error the daemon may put in its answer
+ * ("Error":{"Message":..}), "" when none. */
 typedef struct wpd_ctr_waited {
     int64_t status_code;
+    const char *error;
 } wpd_ctr_waited;
 typedef void (*wpd_ctr_wait_fn)(void *arg, const wpd_ctr_waited *res, const wpd_error *err);
 wpd_call *wpd_ctr_wait(wpd_engine *e, const char *name, wpd_wait_cond cond, wpd_ctr_wait_fn done,
                        void *arg);
 /* The wait answer: Docker's {"StatusCode":n,"Error":...} or libpod's bare
- * exit code. Pure, for tests. */
-int wpd_ctr_wait_parse(const char *body, size_t len, wpd_ctr_waited *out, wpd_error *err);
+ * exit code (strings in a). Pure, for tests. */
+int wpd_ctr_wait_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_waited *out,
+                       wpd_error *err);
 
 /* ---- inspect */
 typedef struct wpd_port_binding {

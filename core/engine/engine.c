@@ -47,6 +47,7 @@ struct call_ctx {
     wpd_engine_done_fn done;
     wpd_http_headers_fn on_headers;
     wpd_http_data_fn on_data;
+    void (*on_drop)(void *arg);
     void *arg;
     long status;        /* response status, once the headers are in */
     wpd_buf error_body; /* a streamed call's body when the status is an error */
@@ -284,6 +285,8 @@ void wpd_engine_free(wpd_engine *e)
     while (e->calls) {
         struct call_ctx *cc = e->calls;
         e->calls = cc->next;
+        if (cc->on_drop)
+            cc->on_drop(cc->arg);
         wpd_buf_free(&cc->error_body);
         free(cc);
     }
@@ -392,6 +395,7 @@ wpd_http_request *wpd_engine_call_start(wpd_engine *e, const wpd_engine_call *ca
     cc->done = call->on_done;
     cc->on_headers = call->on_headers;
     cc->on_data = call->on_data;
+    cc->on_drop = call->on_drop;
     cc->arg = call->arg;
     cc->next = e->calls;
     if (e->calls)

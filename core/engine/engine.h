@@ -25,6 +25,9 @@ typedef struct wpd_engine_call {
     wpd_http_headers_fn on_headers;
     wpd_http_data_fn on_data;
     wpd_engine_done_fn on_done;
+    /* optional: the engine is freed with the call in flight (on_done will
+     * never run): free what arg owns */
+    void (*on_drop)(void *arg);
     void *arg;
 } wpd_engine_call;
 

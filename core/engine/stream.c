@@ -51,6 +51,7 @@ static void stream_complete(wpd_call *c, const wpd_http_response *res, const wpd
     wpd_stream_end end = {
         .truncated = !s->raw && ((s->demux.hdr_len > 0 && s->demux.hdr_len < 8) ||
                                  (s->demux.hdr_len == 8 && s->demux.remaining > 0)),
+        .frame_error = s->demux_failed,
     };
     wpd_error e;
     if (s->demux_failed)

@@ -1,7 +1,8 @@
 /* backend.h - the six Woodpecker backend operations (spec section 2) as
  * asynchronous operations on one engine: SetupWorkflow, StartStep,
  * TailStep, WaitStep, DestroyStep, DestroyWorkflow (plus StopStep, used to
- * end detached steps before their completion runs).
+ * end detached steps before their completion runs). They use only the
+ * typed Engine API layer (core/engine); ops.h has their shared parts.
  *
  * Every operation returns a handle that stays valid until its completion
  * callback has returned; wpd_op_cancel() aborts it, and the callback then
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <wpdock/engine.h>
 
+#include "engine/images.h"
 #include "util/buf.h"
 #include "woodpecker/config.h"
 #include "woodpecker/settings.h"
@@ -32,14 +34,6 @@ typedef void (*wpd_wait_done_fn)(void *arg, const wpd_step_result *res, const wp
 
 /* Log bytes of a step: stream 1 = stdout, 2 = stderr. */
 typedef void (*wpd_output_fn)(void *arg, int stream, const char *data, size_t len);
-
-/* One pull progress object (JSON fields of the Engine API's stream). */
-typedef struct wpd_pull_progress {
-    const char *id;         /* layer id, "" for image-level messages */
-    const char *status;     /* e.g. "Downloading", "Pull complete" */
-    int64_t current, total; /* bytes, 0 when unknown */
-} wpd_pull_progress;
-typedef void (*wpd_pull_fn)(void *arg, const wpd_pull_progress *p);
 
 /* Diagnostics the caller may show (e.g. "pull failed, trying to create
  * anyway"); never contains credentials. */
@@ -82,12 +76,5 @@ void wpd_op_cancel(wpd_op *op);
 /* From now on stops use no grace period, and stops already waiting for
  * their grace period get a SIGKILL at once (second interrupt). */
 void wpd_backend_hurry(wpd_backend *b);
-
-/* Pure helpers, exposed for tests. */
-/* Is err, from the given teardown phase ("stop", "kill", "remove"), an
- * "already done" answer that counts as success (spec 2.6, engine notes)? */
-bool wpd_teardown_harmless(const char *phase, const wpd_error *err);
-/* Percent-encode s for a query value or a path segment. */
-void wpd_url_escape(wpd_buf *out, const char *s);
 
 #endif

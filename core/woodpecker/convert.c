@@ -409,6 +409,32 @@ static int write_host_config(wpd_jsonw *w, const wpd_step *step, const wpd_setti
     return 0;
 }
 
+/* NetworkingConfig: the container joins its first network at create
+ * time (the others are connected after create), so it is not also put on
+ * the daemon's default bridge and needs one request less before start. */
+static void write_networking(wpd_jsonw *w, const wpd_step *step, const wpd_settings *settings)
+{
+    wpd_join first;
+    if (wpd_convert_joins(step, settings, &first, 1) == 0)
+        return;
+    wpd_jw_key(w, "NetworkingConfig");
+    wpd_jw_obj_begin(w);
+    wpd_jw_key(w, "EndpointsConfig");
+    wpd_jw_obj_begin(w);
+    wpd_jw_key(w, first.network);
+    wpd_jw_obj_begin(w);
+    if (first.aliases) {
+        wpd_jw_key(w, "Aliases");
+        if (first.aliases->n)
+            jw_strlist(w, first.aliases->v, first.aliases->n);
+        else
+            wpd_jw_null(w);
+    }
+    wpd_jw_obj_end(w);
+    wpd_jw_obj_end(w);
+    wpd_jw_obj_end(w);
+}
+
 char *wpd_convert_create_body(const wpd_step *step, const wpd_kv *env, size_t n_env,
                               const wpd_settings *settings, wpd_error *err)
 {
@@ -456,69 +482,29 @@ char *wpd_convert_create_body(const wpd_step *step, const wpd_kv *env, size_t n_
         wpd_buf_free(&out);
         return NULL;
     }
+    write_networking(&w, step, settings);
     wpd_jw_obj_end(&w);
     return wpd_buf_steal(&out);
+}
+
+size_t wpd_convert_joins(const wpd_step *step, const wpd_settings *settings, wpd_join *out,
+                         size_t max)
+{
+    if (step->network_mode && step->network_mode[0])
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < step->n_networks; i++, n++)
+        if (n < max)
+            out[n] = (wpd_join){step->networks[i].name, &step->networks[i].aliases};
+    if (settings && settings->network && settings->network[0]) {
+        if (n < max)
+            out[n] = (wpd_join){settings->network, NULL};
+        n++;
+    }
+    return n;
 }
 
 /* ---- connect and setup bodies ------------------------------------------ */
-
-char *wpd_convert_connect_body(const char *container, const wpd_strlist *aliases)
-{
-    wpd_buf out = WPD_BUF_INIT;
-    wpd_jsonw w;
-    wpd_jw_init(&w, &out);
-    wpd_jw_obj_begin(&w);
-    wpd_jw_kstr(&w, "Container", container ? container : "");
-    if (aliases) {
-        wpd_jw_key(&w, "EndpointConfig");
-        wpd_jw_obj_begin(&w);
-        wpd_jw_key(&w, "Aliases");
-        if (aliases->n)
-            jw_strlist(&w, aliases->v, aliases->n);
-        else
-            wpd_jw_null(&w);
-        wpd_jw_obj_end(&w);
-    }
-    wpd_jw_obj_end(&w);
-    return wpd_buf_steal(&out);
-}
-
-static void write_workflow_label(wpd_jsonw *w, const char *workflow_id)
-{
-    if (!workflow_id || !workflow_id[0])
-        return;
-    wpd_jw_key(w, "Labels");
-    wpd_jw_obj_begin(w);
-    wpd_jw_kstr(w, "wp_workflow", workflow_id);
-    wpd_jw_obj_end(w);
-}
-
-char *wpd_convert_volume_body(const char *name, const char *workflow_id)
-{
-    wpd_buf out = WPD_BUF_INIT;
-    wpd_jsonw w;
-    wpd_jw_init(&w, &out);
-    wpd_jw_obj_begin(&w);
-    wpd_jw_kstr(&w, "Name", name ? name : "");
-    wpd_jw_kstr(&w, "Driver", "local");
-    write_workflow_label(&w, workflow_id);
-    wpd_jw_obj_end(&w);
-    return wpd_buf_steal(&out);
-}
-
-char *wpd_convert_network_body(const char *name, bool ipv6, const char *workflow_id)
-{
-    wpd_buf out = WPD_BUF_INIT;
-    wpd_jsonw w;
-    wpd_jw_init(&w, &out);
-    wpd_jw_obj_begin(&w);
-    wpd_jw_kstr(&w, "Name", name ? name : "");
-    wpd_jw_kstr(&w, "Driver", "bridge");
-    wpd_jw_kbool(&w, "EnableIPv6", ipv6);
-    write_workflow_label(&w, workflow_id);
-    wpd_jw_obj_end(&w);
-    return wpd_buf_steal(&out);
-}
 
 void wpd_container_name(const wpd_step *step, wpd_buf *out)
 {

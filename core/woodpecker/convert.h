@@ -27,7 +27,8 @@ void wpd_strv_free(char **v, size_t n);
 size_t wpd_env_list(const wpd_kv *env, size_t n, char ***out);
 
 /* Container create body (spec 2.3.2 + 2.3.3): Config fields at top level,
- * "HostConfig" nested. env is the step's final environment (including the
+ * "HostConfig" nested, and "NetworkingConfig" for the first network the
+ * step joins (wpd_convert_joins). env is the step's final environment (including the
  * CI_* variables the runtime adds). For commands steps CI_SCRIPT and
  * SHELL=/bin/sh override same-named variables and the script entrypoint
  * is used unless step->entrypoint is non-empty.
@@ -37,14 +38,17 @@ size_t wpd_env_list(const wpd_kv *env, size_t n, char ***out);
 char *wpd_convert_create_body(const wpd_step *step, const wpd_kv *env, size_t n_env,
                               const wpd_settings *settings, wpd_error *err);
 
-/* Network connect body (2.3.6): {"Container":..,"EndpointConfig":{"Aliases":..}}.
- * aliases NULL -> no EndpointConfig; an empty list -> "Aliases":null. */
-char *wpd_convert_connect_body(const char *container, const wpd_strlist *aliases);
-
-/* Workflow setup bodies (2.2). The wp_workflow label is left out when
- * workflow_id is NULL or empty. */
-char *wpd_convert_volume_body(const char *name, const char *workflow_id);
-char *wpd_convert_network_body(const char *name, bool ipv6, const char *workflow_id);
+/* The networks a step joins (2.3.6), in order: its own networks (with
+ * their aliases), then the agent's network option (aliases NULL: no
+ * EndpointConfig); none with a network_mode. The first is joined in the
+ * create body's NetworkingConfig, the others by connects after create.
+ * Fills out[0..max) and returns the full count. */
+typedef struct wpd_join {
+    const char *network;
+    const wpd_strlist *aliases;
+} wpd_join;
+size_t wpd_convert_joins(const wpd_step *step, const wpd_settings *settings, wpd_join *out,
+                         size_t max);
 
 /* Appends the container name `wp_<uuid>` to out. */
 void wpd_container_name(const wpd_step *step, wpd_buf *out);

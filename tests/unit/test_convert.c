@@ -388,36 +388,66 @@ START_TEST(container_names)
 }
 END_TEST
 
-START_TEST(connect_and_setup_bodies)
+/* 2.3.6: the networks a step joins; the first is joined in the create
+ * body (NetworkingConfig), the others are connected after create. */
+START_TEST(network_joins)
 {
-    wpd_strlist al = SL("build", "b2");
-    char *s = wpd_convert_connect_body("wp_X", &al);
-    ck_assert_str_eq(
-        s, "{\"Container\":\"wp_X\",\"EndpointConfig\":{\"Aliases\":[\"build\",\"b2\"]}}");
-    free(s);
-    wpd_strlist none = {NULL, 0};
-    s = wpd_convert_connect_body("wp_X", &none);
-    ck_assert_str_eq(s, "{\"Container\":\"wp_X\",\"EndpointConfig\":{\"Aliases\":null}}");
-    free(s);
-    s = wpd_convert_connect_body("wp_X", NULL);
-    ck_assert_str_eq(s, "{\"Container\":\"wp_X\"}");
-    free(s);
+    wpd_step s;
+    step_init(&s, "svc", "u9");
+    wpd_conn nets[2] = {{"wp_net", SL("svc", "database")}, {"extra", SL()}};
+    s.networks = nets;
+    s.n_networks = 2;
+    wpd_settings st;
+    settings_init(&st);
+    st.network = "global";
+    wpd_join j[4];
+    ck_assert_uint_eq(wpd_convert_joins(&s, &st, j, 4), 3);
+    ck_assert_str_eq(j[0].network, "wp_net");
+    ck_assert_uint_eq(j[0].aliases->n, 2);
+    ck_assert_str_eq(j[1].network, "extra");
+    ck_assert_uint_eq(j[1].aliases->n, 0);
+    ck_assert_str_eq(j[2].network, "global");
+    ck_assert_ptr_null(j[2].aliases);
+    ck_assert_uint_eq(wpd_convert_joins(&s, &st, NULL, 0), 3);
 
-    s = wpd_convert_volume_body("wp_abc_default", "42");
-    ck_assert_str_eq(
-        s,
-        "{\"Name\":\"wp_abc_default\",\"Driver\":\"local\",\"Labels\":{\"wp_workflow\":\"42\"}}");
-    free(s);
-    s = wpd_convert_volume_body("v", NULL);
-    ck_assert_str_eq(s, "{\"Name\":\"v\",\"Driver\":\"local\"}");
-    free(s);
-    s = wpd_convert_network_body("wp_abc_default", true, "42");
-    ck_assert_str_eq(s, "{\"Name\":\"wp_abc_default\",\"Driver\":\"bridge\",\"EnableIPv6\":true,"
-                        "\"Labels\":{\"wp_workflow\":\"42\"}}");
-    free(s);
-    s = wpd_convert_network_body("n", false, "");
-    ck_assert_str_eq(s, "{\"Name\":\"n\",\"Driver\":\"bridge\",\"EnableIPv6\":false}");
-    free(s);
+    body b;
+    body_make(&b, &s, NULL, 0, &st);
+    int ep = wpd_json_path(&b.j, 0, "NetworkingConfig.EndpointsConfig");
+    ck_assert_int_eq(wpd_json_type_of(&b.j, ep), WPD_JSON_OBJECT);
+    ck_assert_int_eq(b.j.toks[ep].size, 1);
+    const char *al[] = {"svc", "database"};
+    assert_key_strarr(&b.j, wpd_json_get(&b.j, ep, "wp_net"), "Aliases", al, 2);
+    assert_absent(&b.j, b.hc, "NetworkMode");
+    body_free(&b);
+
+    /* the agent's network alone: joined without EndpointConfig aliases */
+    s.n_networks = 0;
+    body_make(&b, &s, NULL, 0, &st);
+    int g = wpd_json_path(&b.j, 0, "NetworkingConfig.EndpointsConfig.global");
+    ck_assert_int_eq(wpd_json_type_of(&b.j, g), WPD_JSON_OBJECT);
+    ck_assert_int_eq(b.j.toks[g].size, 0);
+    body_free(&b);
+
+    /* an empty alias list is sent as null, as in the connect body */
+    s.networks = &nets[1];
+    s.n_networks = 1;
+    body_make(&b, &s, NULL, 0, NULL);
+    int x = wpd_json_path(&b.j, 0, "NetworkingConfig.EndpointsConfig.extra.Aliases");
+    ck_assert(wpd_json_is_null(&b.j, x));
+    body_free(&b);
+
+    /* network_mode: no networks are joined at all */
+    s.network_mode = "host";
+    ck_assert_uint_eq(wpd_convert_joins(&s, &st, j, 4), 0);
+    body_make(&b, &s, NULL, 0, &st);
+    assert_absent(&b.j, 0, "NetworkingConfig");
+    body_free(&b);
+
+    /* no networks, no option: nothing */
+    step_init(&s, "plain", "u10");
+    body_make(&b, &s, NULL, 0, NULL);
+    assert_absent(&b.j, 0, "NetworkingConfig");
+    body_free(&b);
 }
 END_TEST
 
@@ -946,7 +976,7 @@ static Suite *convert_suite(void)
 
     tc = tcase_create("bodies");
     tcase_add_test(tc, container_names);
-    tcase_add_test(tc, connect_and_setup_bodies);
+    tcase_add_test(tc, network_joins);
     tcase_add_test(tc, apparmor_option);
     tcase_add_test(tc, dedupe_binds);
     tcase_add_test(tc, env_rows_in_body);
