@@ -82,21 +82,12 @@ int cmd_cleanup(int argc, char **argv)
         cli_error("cleanup: unexpected argument \"%s\"", argv[optind]);
         return WPD_EXIT_USAGE;
     }
-    wpd_error err;
     cli_engines es;
-    if (cli_engines_init(&es, specs, n_specs, host, &err) != 0) {
-        cli_error("cleanup: %s", err.message);
-        cli_engines_free(&es);
-        return WPD_EXIT_USAGE;
-    }
-    wpd_reactor *r = wpd_reactor_new(&err);
-    if (!r) {
-        cli_error("%s", err.message);
-        cli_engines_free(&es);
-        return WPD_EXIT_FAILED;
-    }
-    cli_engines_connect(&es, r);
-    int rc = WPD_EXIT_OK;
+    wpd_reactor *r;
+    int rc = cli_engines_open(&es, "cleanup", specs, n_specs, host, &r, NULL);
+    if (rc != WPD_EXIT_OK)
+        return rc;
+    wpd_error err;
     for (size_t i = 0; i < es.n; i++) {
         cli_engine *ce = &es.v[i];
         if (!ce->up) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 static int add_spec(cli_engines *es, const char *spec, const char *origin, wpd_error *err)
 {
     const char *eq = strchr(spec, '=');
@@ -97,6 +99,29 @@ size_t cli_engines_connect(cli_engines *es, wpd_reactor *r)
     for (size_t i = 0; i < es->n; i++)
         up += es->v[i].up;
     return up;
+}
+
+int cli_engines_open(cli_engines *es, const char *cmd, char **specs, size_t n_specs,
+                     const char *host, wpd_reactor **r, size_t *up)
+{
+    wpd_error err;
+    wpd_error_clear(&err);
+    *r = NULL;
+    if (cli_engines_init(es, specs, n_specs, host, &err) != 0) {
+        cli_error("%s: %s", cmd, err.message);
+        cli_engines_free(es);
+        return WPD_EXIT_USAGE;
+    }
+    *r = wpd_reactor_new(&err);
+    if (!*r) {
+        cli_error("%s", err.message);
+        cli_engines_free(es);
+        return WPD_EXIT_FAILED;
+    }
+    size_t n = cli_engines_connect(es, *r);
+    if (up)
+        *up = n;
+    return WPD_EXIT_OK;
 }
 
 cli_engine *cli_engines_find(cli_engines *es, const char *name)

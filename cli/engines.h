@@ -31,6 +31,13 @@ int cli_engines_init(cli_engines *es, char **specs, size_t n_specs, const char *
                      wpd_error *err);
 /* Create and connect every engine; returns the number that are up. */
 size_t cli_engines_connect(cli_engines *es, wpd_reactor *r);
+/* What `info` and `cleanup` start with: cli_engines_init, a new reactor,
+ * cli_engines_connect. 0 (WPD_EXIT_OK) with *r set and *up (when given) the
+ * number of engines up; otherwise the error is printed ("<cmd>: <message>"
+ * for a bad engine list, then WPD_EXIT_USAGE; the reactor's message, then
+ * WPD_EXIT_FAILED), es is freed, *r is NULL, and that exit code returned. */
+int cli_engines_open(cli_engines *es, const char *cmd, char **specs, size_t n_specs,
+                     const char *host, wpd_reactor **r, size_t *up);
 cli_engine *cli_engines_find(cli_engines *es, const char *name);
 void cli_engines_free(cli_engines *es);
 

@@ -139,22 +139,13 @@ int cmd_info(int argc, char **argv)
         cli_error("info: unexpected argument \"%s\"", argv[optind]);
         return WPD_EXIT_USAGE;
     }
-    wpd_error err;
-    wpd_error_clear(&err);
     cli_engines es;
-    if (cli_engines_init(&es, specs, n_specs, host, &err) != 0) {
-        cli_error("info: %s", err.message);
-        cli_engines_free(&es);
-        return WPD_EXIT_USAGE;
-    }
-    wpd_reactor *r = wpd_reactor_new(&err);
-    if (!r) {
-        cli_error("%s", err.message);
-        cli_engines_free(&es);
-        return WPD_EXIT_FAILED;
-    }
-    size_t up = cli_engines_connect(&es, r);
-    int rc = up == es.n ? WPD_EXIT_OK : WPD_EXIT_ENGINE;
+    wpd_reactor *r;
+    size_t up;
+    int rc = cli_engines_open(&es, "info", specs, n_specs, host, &r, &up);
+    if (rc != WPD_EXIT_OK)
+        return rc;
+    rc = up == es.n ? WPD_EXIT_OK : WPD_EXIT_ENGINE;
     for (size_t i = 0; i < es.n; i++) {
         cli_engine *ce = &es.v[i];
         if (!ce->up && ce->err.kind == WPD_ERR_USAGE)
