@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "woodpecker/lines.h"
 #include "woodpecker/settings.h"
+#include "woodpecker/stepenv.h"
 
 typedef enum step_state {
     ST_PENDING,
@@ -48,8 +49,7 @@ typedef struct step_run {
     wpd_op *tail_op;
     bool tail_done;
     bool stop_requested;
-    wpd_kv *env;
-    size_t n_env;
+    wpd_envlist env;
     wpd_lines out_lines, err_lines;
     bool lines_ready;
     int64_t started, finished;
@@ -203,103 +203,6 @@ static void on_backend_notice(void *arg, const wpd_step *step, const char *messa
 }
 
 /* ---------------------------------------------------------- environment */
-
-static void env_put(step_run *sr, size_t *cap, const char *k, const char *v)
-{
-    for (size_t i = 0; i < sr->n_env; i++) {
-        if (strcmp(sr->env[i].key, k) == 0) {
-            free(sr->env[i].value);
-            sr->env[i].value = wpd_xstrdup(v);
-            return;
-        }
-    }
-    if (sr->n_env == *cap) {
-        *cap = *cap ? *cap * 2 : 32;
-        sr->env = wpd_xrealloc(sr->env, *cap * sizeof *sr->env);
-    }
-    sr->env[sr->n_env].key = wpd_xstrdup(k);
-    sr->env[sr->n_env].value = wpd_xstrdup(v);
-    sr->n_env++;
-}
-
-static const char *env_get(const step_run *sr, const char *k)
-{
-    for (size_t i = 0; i < sr->n_env; i++)
-        if (strcmp(sr->env[i].key, k) == 0)
-            return sr->env[i].value;
-    return NULL;
-}
-
-/* Drone compatibility copies for plugin steps (spec 5.3). */
-static void add_drone_env(step_run *sr, size_t *cap)
-{
-    static const char *const copies[][3] = {
-        {"CI_COMMIT_BRANCH", "DRONE_BRANCH", "DRONE_COMMIT_BRANCH"},
-        {"CI_COMMIT_PULL_REQUEST", "DRONE_PULL_REQUEST", "PULLREQUEST_DRONE_PULL_REQUEST"},
-        {"CI_COMMIT_TAG", "DRONE_TAG", NULL},
-        {"CI_COMMIT_SOURCE_BRANCH", "DRONE_SOURCE_BRANCH", NULL},
-        {"CI_COMMIT_TARGET_BRANCH", "DRONE_TARGET_BRANCH", NULL},
-        {"CI_PIPELINE_NUMBER", "DRONE_BUILD_NUMBER", NULL},
-        {"CI_PIPELINE_PARENT", "DRONE_BUILD_PARENT", NULL},
-        {"CI_PIPELINE_EVENT", "DRONE_BUILD_EVENT", NULL},
-        {"CI_PIPELINE_URL", "DRONE_BUILD_LINK", NULL},
-        {"CI_PIPELINE_CREATED", "DRONE_BUILD_CREATED", NULL},
-        {"CI_PIPELINE_STARTED", "DRONE_BUILD_STARTED", NULL},
-        {"CI_COMMIT_SHA", "DRONE_COMMIT", "DRONE_COMMIT_SHA"},
-        {"CI_PREV_COMMIT_SHA", "DRONE_COMMIT_BEFORE", NULL},
-        {"CI_COMMIT_REF", "DRONE_COMMIT_REF", NULL},
-        {"CI_PIPELINE_FORGE_URL", "DRONE_COMMIT_LINK", NULL},
-        {"CI_COMMIT_MESSAGE", "DRONE_COMMIT_MESSAGE", NULL},
-        {"CI_COMMIT_AUTHOR", "DRONE_COMMIT_AUTHOR", "DRONE_COMMIT_AUTHOR_NAME"},
-        {"CI_COMMIT_AUTHOR_EMAIL", "DRONE_COMMIT_AUTHOR_EMAIL", NULL},
-        {"CI_PIPELINE_AVATAR", "DRONE_COMMIT_AUTHOR_AVATAR", NULL},
-        {"CI_REPO", "DRONE_REPO", NULL},
-        {"CI_REPO_OWNER", "DRONE_REPO_OWNER", NULL},
-        {"CI_REPO_NAME", "DRONE_REPO_NAME", NULL},
-        {"CI_REPO_URL", "DRONE_REPO_LINK", NULL},
-        {"CI_REPO_DEFAULT_BRANCH", "DRONE_REPO_BRANCH", NULL},
-        {"CI_REPO_PRIVATE", "DRONE_REPO_PRIVATE", NULL},
-        {"CI_REPO_CLONE_URL", "DRONE_REMOTE_URL", "DRONE_GIT_HTTP_URL"},
-        {"CI_SYSTEM_HOST", "DRONE_SYSTEM_HOST", NULL},
-        {"CI_STEP_NUMBER", "DRONE_STEP_NUMBER", NULL},
-    };
-    for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
-        const char *v = env_get(sr, copies[i][0]);
-        if (!v)
-            continue;
-        char *val = wpd_xstrdup(v); /* env_put may move the array */
-        env_put(sr, cap, copies[i][1], val);
-        if (copies[i][2])
-            env_put(sr, cap, copies[i][2], val);
-        free(val);
-    }
-    env_put(sr, cap, "DRONE_BUILD_STATUS", "success");
-    env_put(sr, cap, "DRONE_REPO_SCM", "git");
-    const char *pr = env_get(sr, "CI_COMMIT_PULL_REQUEST");
-    if (!pr || !*pr)
-        env_put(sr, cap, "PULLREQUEST_DRONE_PULL_REQUEST", "0");
-}
-
-static void build_env(step_run *sr, int64_t step_started)
-{
-    wpd_run *run = sr->run;
-    const wpd_step *s = sr->step;
-    size_t cap = 0;
-    for (size_t i = 0; i < s->environment.n; i++)
-        env_put(sr, &cap, s->environment.v[i].key, s->environment.v[i].value);
-    env_put(sr, &cap, "CI_MACHINE", run->machine);
-    env_put(sr, &cap, "CI_SYSTEM_PLATFORM", run->platform);
-    if (strcmp(s->type, "plugin") == 0)
-        add_drone_env(sr, &cap);
-    char num[32];
-    env_put(sr, &cap, "CI_PIPELINE_STATUS", run->wf_failed ? "failure" : "success");
-    snprintf(num, sizeof num, "%lld", (long long)run->started);
-    env_put(sr, &cap, "CI_PIPELINE_STARTED", num);
-    snprintf(num, sizeof num, "%lld", (long long)step_started);
-    env_put(sr, &cap, "CI_STEP_STARTED", num);
-    env_put(sr, &cap, "CI_STEP_TYPE", s->type);
-    env_put(sr, &cap, "CI_STEP_NAME", s->name);
-}
 
 /* -------------------------------------------------------------- stages */
 
@@ -456,11 +359,13 @@ static void step_begin(step_run *sr)
     sr->state = ST_STARTING;
     sr->started = now_unix();
     clock_gettime(CLOCK_MONOTONIC, &sr->t_start);
-    build_env(sr, sr->started);
+    wpd_step_env_ctx ctx = {run->machine, run->platform, run->wf_failed, run->started,
+                            sr->started};
+    wpd_step_env_build(&sr->env, sr->step, &ctx);
     emit_step(run, sr, "started");
     if (sr->detached)
         run->detached_active++;
-    sr->op = wpd_backend_start_step(run->backend, sr->step, sr->env, sr->n_env, on_pull, sr,
+    sr->op = wpd_backend_start_step(run->backend, sr->step, sr->env.v, sr->env.n, on_pull, sr,
                                     step_started, sr);
 }
 
@@ -719,11 +624,7 @@ void wpd_run_free(wpd_run *run)
     wpd_backend_free(run->backend);
     for (size_t i = 0; i < run->n_steps; i++) {
         step_run *sr = &run->steps[i];
-        for (size_t k = 0; k < sr->n_env; k++) {
-            free(sr->env[k].key);
-            free(sr->env[k].value);
-        }
-        free(sr->env);
+        wpd_env_free(&sr->env);
         if (sr->lines_ready) {
             wpd_lines_free(&sr->out_lines);
             wpd_lines_free(&sr->err_lines);
