@@ -3,206 +3,11 @@
  * steps, failure: ignore, logs split into masked lines, cancellation, and
  * DestroyWorkflow exactly once at the end. Reports events. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
-#include <wpdock/runtime.h>
 
-#include "woodpecker/backend.h"
-#include "woodpecker/config.h"
 #include "engine/engine.h"
-#include "woodpecker/lines.h"
-#include "woodpecker/settings.h"
-#include "woodpecker/stepenv.h"
-
-typedef enum step_state {
-    ST_PENDING,
-    ST_STARTING,
-    ST_RUNNING, /* container started, logs streaming */
-    ST_WAITING, /* logs drained, waiting for the exit code */
-    ST_DESTROYING,
-    ST_DONE
-} step_state;
-
-typedef enum step_outcome {
-    OUT_NONE,
-    OUT_SUCCESS,
-    OUT_FAILURE,
-    OUT_SKIPPED,
-    OUT_CANCELED,
-    OUT_ERROR
-} step_outcome;
-
-static const char *const outcome_names[] = {"running", "success",  "failure",
-                                            "skipped", "canceled", "error"};
-
-typedef struct step_run {
-    wpd_run *run;
-    const wpd_step *step;
-    size_t stage;
-    step_state state;
-    step_outcome outcome;
-    bool detached;
-    wpd_op *op; /* the one backend operation in flight for this step */
-    wpd_op *tail_op;
-    bool tail_done;
-    bool stop_requested;
-    wpd_envlist env;
-    wpd_lines out_lines, err_lines;
-    bool lines_ready;
-    int64_t started, finished;
-    struct timespec t_start, t_end;
-    bool has_exit;
-    wpd_step_result result;
-    char *error;
-} step_run;
-
-struct wpd_run {
-    wpd_engine *engine;
-    const wpd_settings *settings;
-    wpd_workflow *wf;
-    wpd_backend *backend;
-    wpd_event_fn on_event;
-    void *event_arg;
-    wpd_run_done_fn done;
-    void *done_arg;
-    wpd_masker *masker;
-    step_run *steps; /* all steps, stage by stage */
-    size_t n_steps;
-    size_t stage;         /* current stage */
-    size_t stage_pending; /* blocking steps of the stage not finished yet */
-    size_t detached_active;
-    bool stage_failed; /* a step of the current stage failed */
-    char *stage_error;
-    bool wf_failed;
-    char *wf_error;
-    bool canceled;
-    bool hurry;
-    bool setup_failed;
-    bool finishing;
-    bool destroying;
-    wpd_op *setup_op;
-    wpd_run_status status;
-    int64_t started;
-    char machine[256];
-    char platform[sizeof(((struct utsname *)0)->sysname) + sizeof(((struct utsname *)0)->machine) +
-                  2];
-};
-
-static int64_t now_unix(void)
-{
-    return (int64_t)time(NULL);
-}
-
-static void set_str(char **dst, const char *src)
-{
-    free(*dst);
-    *dst = src ? wpd_xstrdup(src) : NULL;
-}
-
-/* --------------------------------------------------------------- events */
-
-static void event_base(const wpd_run *run, const step_run *sr, wpd_event *ev, wpd_event_type type)
-{
-    memset(ev, 0, sizeof *ev);
-    ev->type = type;
-    ev->workflow = run->wf->label;
-    ev->engine = wpd_engine_get_info(run->engine)->name;
-    if (sr) {
-        ev->step = sr->step->name;
-        ev->uuid = sr->step->uuid;
-        ev->step_type = sr->step->type;
-        ev->image = sr->step->image;
-        ev->detached = sr->detached;
-    }
-}
-
-static void emit_step(wpd_run *run, step_run *sr, const char *status)
-{
-    wpd_event ev;
-    event_base(run, sr, &ev, WPD_EVENT_STEP);
-    ev.status = status;
-    ev.started = sr->started;
-    ev.finished = sr->finished;
-    ev.has_exit_code = sr->has_exit;
-    ev.exit_code = sr->result.exit_code;
-    ev.has_oom = sr->has_exit;
-    ev.oom_killed = sr->result.oom_killed;
-    ev.error = sr->error;
-    run->on_event(&ev, run->event_arg);
-}
-
-static void emit_notice(wpd_run *run, step_run *sr, const char *msg)
-{
-    wpd_event ev;
-    event_base(run, sr, &ev, WPD_EVENT_NOTICE);
-    ev.error = msg;
-    run->on_event(&ev, run->event_arg);
-}
-
-static void emit_workflow(wpd_run *run, const char *status, const char *error)
-{
-    wpd_event ev;
-    event_base(run, NULL, &ev, WPD_EVENT_WORKFLOW);
-    ev.status = status;
-    ev.error = error;
-    ev.started = run->started;
-    if (strcmp(status, "started") != 0)
-        ev.finished = now_unix();
-    run->on_event(&ev, run->event_arg);
-}
-
-static void on_line(step_run *sr, const char *stream, const char *line, size_t len)
-{
-    wpd_event ev;
-    event_base(sr->run, sr, &ev, WPD_EVENT_LOG);
-    ev.stream = stream;
-    ev.line = line;
-    ev.line_len = len;
-    sr->run->on_event(&ev, sr->run->event_arg);
-}
-
-static void on_stdout_line(void *arg, const char *line, size_t len)
-{
-    on_line(arg, "stdout", line, len);
-}
-
-static void on_stderr_line(void *arg, const char *line, size_t len)
-{
-    on_line(arg, "stderr", line, len);
-}
-
-static void on_output(void *arg, int stream, const char *data, size_t len)
-{
-    step_run *sr = arg;
-    wpd_lines_feed(stream == 2 ? &sr->err_lines : &sr->out_lines, data, len);
-}
-
-static void on_pull(void *arg, const wpd_pull_progress *p)
-{
-    step_run *sr = arg;
-    wpd_event ev;
-    event_base(sr->run, sr, &ev, WPD_EVENT_PULL);
-    ev.layer = p->id;
-    ev.status = p->status;
-    ev.current = p->current;
-    ev.total = p->total;
-    sr->run->on_event(&ev, sr->run->event_arg);
-}
-
-static void on_backend_notice(void *arg, const wpd_step *step, const char *message)
-{
-    wpd_run *run = arg;
-    step_run *sr = NULL;
-    for (size_t i = 0; step && i < run->n_steps; i++)
-        if (run->steps[i].step == step)
-            sr = &run->steps[i];
-    emit_notice(run, sr, message);
-}
-
-/* ---------------------------------------------------------- environment */
+#include "woodpecker/runtime_private.h"
 
 /* -------------------------------------------------------------- stages */
 
@@ -219,7 +24,7 @@ static void step_final(step_run *sr)
     sr->state = ST_DONE;
     sr->finished = now_unix();
     clock_gettime(CLOCK_MONOTONIC, &sr->t_end);
-    emit_step(run, sr, outcome_names[sr->outcome]);
+    emit_step(run, sr, wpd_outcome_names[sr->outcome]);
     if (sr->detached) {
         run->detached_active--;
         if (run->finishing && run->detached_active == 0)
@@ -331,7 +136,7 @@ static void step_started(void *arg, const wpd_error *err)
         sr->state = ST_DONE;
         sr->finished = now_unix();
         clock_gettime(CLOCK_MONOTONIC, &sr->t_end);
-        emit_step(run, sr, outcome_names[sr->outcome]);
+        emit_step(run, sr, wpd_outcome_names[sr->outcome]);
         if (sr->detached)
             run->detached_active--;
         /* start failures fail the stage even with failure: ignore (spec 5.4) */
@@ -359,8 +164,7 @@ static void step_begin(step_run *sr)
     sr->state = ST_STARTING;
     sr->started = now_unix();
     clock_gettime(CLOCK_MONOTONIC, &sr->t_start);
-    wpd_step_env_ctx ctx = {run->machine, run->platform, run->wf_failed, run->started,
-                            sr->started};
+    wpd_step_env_ctx ctx = {run->machine, run->platform, run->wf_failed, run->started, sr->started};
     wpd_step_env_build(&sr->env, sr->step, &ctx);
     emit_step(run, sr, "started");
     if (sr->detached)
@@ -399,7 +203,7 @@ static void skip_step(wpd_run *run, step_run *sr, const char *status_outcome_err
     sr->outcome = status_outcome_error ? OUT_CANCELED : OUT_SKIPPED;
     if (status_outcome_error)
         set_str(&sr->error, status_outcome_error);
-    emit_step(run, sr, outcome_names[sr->outcome]);
+    emit_step(run, sr, wpd_outcome_names[sr->outcome]);
 }
 
 static void stop_detached(wpd_run *run)
@@ -598,25 +402,6 @@ void wpd_run_cancel(wpd_run *run, bool hurry)
     }
 }
 
-wpd_run_status wpd_run_get_status(const wpd_run *run)
-{
-    return run->status;
-}
-
-const char *wpd_run_status_name(wpd_run_status s)
-{
-    static const char *const names[] = {"pending", "running",  "success",
-                                        "failure", "canceled", "error"};
-    return (unsigned)s < 6 ? names[s] : "unknown";
-}
-
-const char *wpd_run_error(const wpd_run *run)
-{
-    if (run->status == WPD_RUN_CANCELED)
-        return "Canceled";
-    return run->wf_error;
-}
-
 void wpd_run_free(wpd_run *run)
 {
     if (!run)
@@ -636,25 +421,4 @@ void wpd_run_free(wpd_run *run)
     free(run->stage_error);
     free(run->wf_error);
     free(run);
-}
-
-size_t wpd_run_step_count(const wpd_run *run)
-{
-    return run->n_steps;
-}
-
-void wpd_run_step_summary(const wpd_run *run, size_t i, wpd_step_summary *out)
-{
-    memset(out, 0, sizeof *out);
-    if (i >= run->n_steps)
-        return;
-    const step_run *sr = &run->steps[i];
-    out->name = sr->step->name;
-    out->status = outcome_names[sr->outcome];
-    out->has_exit_code = sr->has_exit;
-    out->exit_code = sr->result.exit_code;
-    out->detached = sr->detached;
-    if (sr->state == ST_DONE && sr->t_start.tv_sec)
-        out->duration = (double)(sr->t_end.tv_sec - sr->t_start.tv_sec) +
-                        (double)(sr->t_end.tv_nsec - sr->t_start.tv_nsec) / 1e9;
 }
