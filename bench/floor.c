@@ -1,9 +1,9 @@
 /* floor.c - the raw-API floor of the benchmarks: a workflow of N steps in one
  * stage driven with exactly the Engine API requests wpdock sends, in the same
- * order (HEAD /_ping, version, info, volume + network create, then per step
- * create, connect, attach, start, [Podman: logs], wait, inspect, stop, kill,
- * delete; at the end stop/kill/delete of every step again, volume and network
- * delete), with blocking libcurl easy handles and no other logic: response
+ * order (HEAD /_ping, version, info, volume and network create at once, then
+ * per step create (joining the network in its body), attach, start, [Podman:
+ * logs], wait, inspect, delete; at the end volume and network delete at
+ * once), with blocking libcurl easy handles and no other logic: response
  * bodies are discarded, output bytes only counted.
  *
  * Concurrency: the attach must be in place before start is sent and stays
@@ -305,8 +305,9 @@ static char *create_body(const step *s)
         "\"Entrypoint\":[%s],\"Volumes\":{%s},\"HostConfig\":{\"Binds\":[%s],"
         "\"Privileged\":false,\"LogConfig\":{\"Type\":\"json-file\",\"Config\":null},"
         "\"Memory\":0,\"MemorySwap\":0,\"CpuQuota\":0,\"CpuShares\":0,\"CpusetCpus\":\"\","
-        "\"ShmSize\":0}}",
-        image, s->name, s->uuid, host, now, s->name, now, arch, entry, vols, bl);
+        "\"ShmSize\":0},\"NetworkingConfig\":{\"EndpointsConfig\":{\"%s\":{\"Aliases\":[\"%s\"]}}}"
+        "}",
+        image, s->name, s->uuid, host, now, s->name, now, arch, entry, vols, bl, volume, s->name);
     free(entry);
     free(vols);
     free(bl);
@@ -347,15 +348,10 @@ static void *attach_thread(void *arg)
     return NULL;
 }
 
+/* the container ended (the wait said so): only the remove is left */
 static void teardown(const step *s)
 {
-    char *p = xasprintf("/containers/%s/stop?t=20", s->container);
-    request("POST", true, p, NULL, NULL, NULL, NULL, NULL);
-    free(p);
-    p = xasprintf("/containers/%s/kill?signal=9", s->container);
-    request("POST", true, p, NULL, NULL, NULL, NULL, NULL);
-    free(p);
-    p = xasprintf("/containers/%s?v=1", s->container);
+    char *p = xasprintf("/containers/%s?v=1", s->container);
     request("DELETE", true, p, NULL, NULL, NULL, NULL, NULL);
     free(p);
 }
@@ -366,13 +362,6 @@ static void *step_thread(void *arg)
     char *p = xasprintf("/containers/create?name=%s", s->container);
     expect_ok("create", request("POST", true, p, s->create_body, NULL, NULL, NULL, NULL));
     free(p);
-
-    char *body = xasprintf("{\"Container\":\"%s\",\"EndpointConfig\":{\"Aliases\":[\"%s\"]}}",
-                           s->container, s->name);
-    p = xasprintf("/networks/%s/connect", volume); /* network and volume share the name */
-    expect_ok("connect", request("POST", true, p, body, NULL, NULL, NULL, NULL));
-    free(p);
-    free(body);
 
     pthread_t at;
     if (pthread_create(&at, NULL, attach_thread, s) != 0)
@@ -406,10 +395,29 @@ static void *step_thread(void *arg)
     return NULL;
 }
 
-static void *teardown_thread(void *arg)
+/* Two requests at once, as wpdock sends the workflow's volume and network
+ * calls. */
+typedef struct pair_req {
+    const char *what, *method, *path, *body;
+    bool check;
+} pair_req;
+
+static void *pair_thread(void *arg)
 {
-    teardown(arg);
+    pair_req *r = arg;
+    long st = request(r->method, true, r->path, r->body, NULL, NULL, NULL, NULL);
+    if (r->check)
+        expect_ok(r->what, st);
     return NULL;
+}
+
+static void request_pair(pair_req *a, pair_req *b)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, pair_thread, a) != 0)
+        die("pthread_create failed");
+    pair_thread(b);
+    pthread_join(t, NULL);
 }
 
 static void run_all(step *steps, size_t n, void *(*fn)(void *))
@@ -432,18 +440,17 @@ static int run_workflow(size_t n)
     make_id(wf_id, true);
     snprintf(volume, sizeof volume, "wp_%s_default", wf_id);
 
-    char *body =
+    char *vbody =
         xasprintf("{\"Name\":\"%s\",\"Driver\":\"local\",\"Labels\":{\"wp_workflow\":\"%s\"}}",
                   volume, wf_id);
-    expect_ok("volume create",
-              request("POST", true, "/volumes/create", body, NULL, NULL, NULL, NULL));
-    free(body);
-    body = xasprintf("{\"Name\":\"%s\",\"Driver\":\"bridge\",\"EnableIPv6\":false,"
-                     "\"Labels\":{\"wp_workflow\":\"%s\"}}",
-                     volume, wf_id);
-    expect_ok("network create",
-              request("POST", true, "/networks/create", body, NULL, NULL, NULL, NULL));
-    free(body);
+    char *nbody = xasprintf("{\"Name\":\"%s\",\"Driver\":\"bridge\",\"EnableIPv6\":false,"
+                            "\"Labels\":{\"wp_workflow\":\"%s\"}}",
+                            volume, wf_id);
+    pair_req vc = {"volume create", "POST", "/volumes/create", vbody, true};
+    pair_req nc = {"network create", "POST", "/networks/create", nbody, true};
+    request_pair(&vc, &nc);
+    free(vbody);
+    free(nbody);
 
     step *steps = calloc(n, sizeof *steps);
     if (!steps)
@@ -458,14 +465,15 @@ static int run_workflow(size_t n)
         pthread_cond_init(&s->cv, NULL);
     }
     run_all(steps, n, step_thread);
-    run_all(steps, n, teardown_thread);
-
-    char *p = xasprintf("/volumes/%s?force=1", volume);
-    request("DELETE", true, p, NULL, NULL, NULL, NULL, NULL);
-    free(p);
-    p = xasprintf("/networks/%s", volume);
-    request("DELETE", true, p, NULL, NULL, NULL, NULL, NULL);
-    free(p);
+    /* every step removed its own container: DestroyWorkflow has only the
+     * volume and the network left */
+    char *vp = xasprintf("/volumes/%s?force=1", volume);
+    char *np = xasprintf("/networks/%s", volume);
+    pair_req vd = {"volume delete", "DELETE", vp, NULL, false};
+    pair_req nd = {"network delete", "DELETE", np, NULL, false};
+    request_pair(&vd, &nd);
+    free(vp);
+    free(np);
 
     uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
