@@ -141,6 +141,31 @@ wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wp
     return c;
 }
 
+static void result_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    const wpd_result_type *t = c->ctx;
+    wpd_arena *a = wpd_arena_new();
+    void *result = wpd_arena_alloc(a, t->size);
+    wpd_error e;
+    if (err)
+        t->emit(c->done, c->arg, NULL, err);
+    else if (t->parse(res->body.data, res->body.len, a, result, &e) != 0)
+        t->emit(c->done, c->arg, NULL, &e);
+    else
+        t->emit(c->done, c->arg, result, NULL);
+    wpd_arena_free(a);
+}
+
+wpd_call *wpd_result_get(wpd_engine *e, wpd_buf *path, const wpd_result_type *t, wpd_any_fn done,
+                         void *arg)
+{
+    wpd_call_req rq = {.method = "GET", .path = wpd_buf_cstr(path)};
+    wpd_call *c = wpd_typed_send(e, result_deliver, done, arg, &rq);
+    ((wpd_typed_call *)c)->ctx = t;
+    wpd_buf_free(path);
+    return c;
+}
+
 void wpd_call_abandon(wpd_call *c)
 {
     if (!c)

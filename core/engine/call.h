@@ -8,6 +8,7 @@
 #include "engine/api.h"
 #include "engine/dialect.h"
 #include "engine/engine.h"
+#include "util/arena.h"
 #include "util/buf.h"
 
 typedef struct wpd_call_type {
@@ -64,12 +65,25 @@ struct wpd_typed_call {
     wpd_deliver_fn deliver;
     wpd_any_fn done;
     void *arg;
+    const void *ctx; /* the deliver function's own (wpd_result_type) */
 };
 wpd_call *wpd_typed_send(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
                          const wpd_call_req *rq);
 /* The same with the path built in *path (freed here). */
 wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wpd_any_fn done,
                         void *arg);
+
+/* The common case: the answer's body parsed into a typed result (its
+ * strings in an arena that lives for the callback), then emitted to the
+ * caller's callback; a parse failure is the call's error. */
+typedef struct wpd_result_type {
+    size_t size; /* of the result struct */
+    int (*parse)(const char *body, size_t len, wpd_arena *a, void *result, wpd_error *err);
+    /* result NULL with err set, or the parsed result with err NULL */
+    void (*emit)(wpd_any_fn done, void *arg, const void *result, const wpd_error *err);
+} wpd_result_type;
+wpd_call *wpd_result_get(wpd_engine *e, wpd_buf *path, const wpd_result_type *t, wpd_any_fn done,
+                         void *arg);
 
 /* A state-changing call (start, stop, kill, remove of any object): its
  * harmless answers (dialect.h) and 304 become outcomes. Takes path. */

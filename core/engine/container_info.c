@@ -114,20 +114,17 @@ int wpd_ctr_info_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_info 
     return 0;
 }
 
-static void inspect_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+static int ctr_info_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_ctr_inspect_fn done = (wpd_ctr_inspect_fn)c->done;
-    wpd_arena *a = wpd_arena_new();
-    wpd_ctr_info info;
-    wpd_error e;
-    if (err)
-        done(c->arg, NULL, err);
-    else if (wpd_ctr_info_parse(res->body.data, res->body.len, a, &info, &e) != 0)
-        done(c->arg, NULL, &e);
-    else
-        done(c->arg, &info, NULL);
-    wpd_arena_free(a);
+    return wpd_ctr_info_parse(body, len, a, r, err);
 }
+
+static void ctr_info_emit(wpd_any_fn done, void *arg, const void *r, const wpd_error *err)
+{
+    ((wpd_ctr_inspect_fn)done)(arg, r, err);
+}
+
+static const wpd_result_type ctr_info_type = {sizeof(wpd_ctr_info), ctr_info_parse, ctr_info_emit};
 
 wpd_call *wpd_ctr_inspect(wpd_engine *e, const char *name, wpd_ctr_inspect_fn done, void *arg)
 {
@@ -135,7 +132,7 @@ wpd_call *wpd_ctr_inspect(wpd_engine *e, const char *name, wpd_ctr_inspect_fn do
     wpd_buf_puts(&p, "/containers/");
     wpd_path_escape(&p, name);
     wpd_buf_puts(&p, "/json");
-    return wpd_typed_get(e, &p, inspect_deliver, (wpd_any_fn)done, arg);
+    return wpd_result_get(e, &p, &ctr_info_type, (wpd_any_fn)done, arg);
 }
 
 /* ---- list ------------------------------------------------------------- */
@@ -173,21 +170,25 @@ int wpd_ctr_list_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_summa
     return 0;
 }
 
-static void list_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    wpd_ctr_list_fn done = (wpd_ctr_list_fn)c->done;
-    wpd_arena *a = wpd_arena_new();
+typedef struct ctr_list_result {
     wpd_ctr_summary *v;
     size_t n;
-    wpd_error e;
-    if (err)
-        done(c->arg, NULL, 0, err);
-    else if (wpd_ctr_list_parse(res->body.data, res->body.len, a, &v, &n, &e) != 0)
-        done(c->arg, NULL, 0, &e);
-    else
-        done(c->arg, v, n, NULL);
-    wpd_arena_free(a);
+} ctr_list_result;
+
+static int ctr_list_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
+{
+    ctr_list_result *l = r;
+    return wpd_ctr_list_parse(body, len, a, &l->v, &l->n, err);
 }
+
+static void ctr_list_emit(wpd_any_fn done, void *arg, const void *r, const wpd_error *err)
+{
+    const ctr_list_result *l = r;
+    ((wpd_ctr_list_fn)done)(arg, l ? l->v : NULL, l ? l->n : 0, err);
+}
+
+static const wpd_result_type ctr_list_type = {sizeof(ctr_list_result), ctr_list_parse,
+                                              ctr_list_emit};
 
 wpd_call *wpd_ctr_list(wpd_engine *e, const wpd_pair *filters, size_t n_filters,
                        wpd_ctr_list_fn done, void *arg)
@@ -195,5 +196,5 @@ wpd_call *wpd_ctr_list(wpd_engine *e, const wpd_pair *filters, size_t n_filters,
     wpd_buf p = WPD_BUF_INIT;
     wpd_buf_puts(&p, "/containers/json?all=1");
     wpd_path_filters(&p, '&', filters, n_filters);
-    return wpd_typed_get(e, &p, list_deliver, (wpd_any_fn)done, arg);
+    return wpd_result_get(e, &p, &ctr_list_type, (wpd_any_fn)done, arg);
 }

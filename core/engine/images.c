@@ -151,20 +151,18 @@ int wpd_image_info_parse(const char *body, size_t len, wpd_arena *a, wpd_image_i
     return 0;
 }
 
-static void inspect_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+static int image_info_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_image_inspect_fn done = (wpd_image_inspect_fn)c->done;
-    wpd_arena *a = wpd_arena_new();
-    wpd_image_info info;
-    wpd_error e;
-    if (err)
-        done(c->arg, NULL, err);
-    else if (wpd_image_info_parse(res->body.data, res->body.len, a, &info, &e) != 0)
-        done(c->arg, NULL, &e);
-    else
-        done(c->arg, &info, NULL);
-    wpd_arena_free(a);
+    return wpd_image_info_parse(body, len, a, r, err);
 }
+
+static void image_info_emit(wpd_any_fn done, void *arg, const void *r, const wpd_error *err)
+{
+    ((wpd_image_inspect_fn)done)(arg, r, err);
+}
+
+static const wpd_result_type image_info_type = {sizeof(wpd_image_info), image_info_parse,
+                                                image_info_emit};
 
 wpd_call *wpd_image_inspect(wpd_engine *e, const char *name, wpd_image_inspect_fn done, void *arg)
 {
@@ -172,5 +170,5 @@ wpd_call *wpd_image_inspect(wpd_engine *e, const char *name, wpd_image_inspect_f
     wpd_buf_puts(&p, "/images/");
     wpd_path_escape(&p, name);
     wpd_buf_puts(&p, "/json");
-    return wpd_typed_get(e, &p, inspect_deliver, (wpd_any_fn)done, arg);
+    return wpd_result_get(e, &p, &image_info_type, (wpd_any_fn)done, arg);
 }

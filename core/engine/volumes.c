@@ -95,21 +95,25 @@ int wpd_vol_list_parse(const char *body, size_t len, wpd_arena *a, wpd_vol_summa
     return 0;
 }
 
-static void list_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    wpd_vol_list_fn done = (wpd_vol_list_fn)c->done;
-    wpd_arena *a = wpd_arena_new();
+typedef struct vol_list_result {
     wpd_vol_summary *v;
     size_t n;
-    wpd_error e;
-    if (err)
-        done(c->arg, NULL, 0, err);
-    else if (wpd_vol_list_parse(res->body.data, res->body.len, a, &v, &n, &e) != 0)
-        done(c->arg, NULL, 0, &e);
-    else
-        done(c->arg, v, n, NULL);
-    wpd_arena_free(a);
+} vol_list_result;
+
+static int vol_list_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
+{
+    vol_list_result *l = r;
+    return wpd_vol_list_parse(body, len, a, &l->v, &l->n, err);
 }
+
+static void vol_list_emit(wpd_any_fn done, void *arg, const void *r, const wpd_error *err)
+{
+    const vol_list_result *l = r;
+    ((wpd_vol_list_fn)done)(arg, l ? l->v : NULL, l ? l->n : 0, err);
+}
+
+static const wpd_result_type vol_list_type = {sizeof(vol_list_result), vol_list_parse,
+                                              vol_list_emit};
 
 wpd_call *wpd_vol_list(wpd_engine *e, const wpd_pair *filters, size_t n_filters,
                        wpd_vol_list_fn done, void *arg)
@@ -117,5 +121,5 @@ wpd_call *wpd_vol_list(wpd_engine *e, const wpd_pair *filters, size_t n_filters,
     wpd_buf p = WPD_BUF_INIT;
     wpd_buf_puts(&p, "/volumes");
     wpd_path_filters(&p, '?', filters, n_filters);
-    return wpd_typed_get(e, &p, list_deliver, (wpd_any_fn)done, arg);
+    return wpd_result_get(e, &p, &vol_list_type, (wpd_any_fn)done, arg);
 }
