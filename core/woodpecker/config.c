@@ -30,7 +30,7 @@
 static int dec_steps(wpd_cfg_dec *d, int tok, void *obj)
 {
     wpd_stage *sg = obj;
-    wpd_cfg_list l;
+    wpd_cfg_list l = {0};
     if (wpd_cfg_list_of(d, tok, sizeof *sg->steps, wpd_cfg_step, &l))
         return -1;
     sg->steps = l.v;
@@ -50,7 +50,7 @@ static int dec_stage(wpd_cfg_dec *d, int tok, void *dst)
 static int dec_pipeline(wpd_cfg_dec *d, int tok, void *obj)
 {
     wpd_workflow *wf = obj;
-    wpd_cfg_list l;
+    wpd_cfg_list l = {0};
     if (wpd_cfg_list_of(d, tok, sizeof *wf->stages, dec_stage, &l))
         return -1;
     wf->stages = l.v;
@@ -79,7 +79,7 @@ static int dec_secrets(wpd_cfg_dec *d, int tok, void *obj)
 {
     wpd_workflow *wf = obj;
     wf->secrets = (wpd_strlist){NULL, 0};
-    wpd_cfg_list l;
+    wpd_cfg_list l = {0};
     if (wpd_cfg_list_of(d, tok, sizeof(secret), dec_secret, &l))
         return -1;
     const secret *v = l.v;

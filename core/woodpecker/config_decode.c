@@ -206,7 +206,7 @@ static int str_elem(wpd_cfg_dec *d, int tok, void *dst)
 
 int wpd_cfg_strlist(wpd_cfg_dec *d, int tok, wpd_strlist *dst)
 {
-    wpd_cfg_list l;
+    wpd_cfg_list l = {0};
     if (wpd_cfg_list_of(d, tok, sizeof(char *), str_elem, &l))
         return -1;
     dst->v = l.v;

@@ -63,7 +63,7 @@ static int dec_host(wpd_cfg_dec *d, int tok, void *dst)
 static int dec_hosts(wpd_cfg_dec *d, int tok, void *obj)
 {
     wpd_step *st = obj;
-    wpd_cfg_list l;
+    wpd_cfg_list l = {0};
     if (wpd_cfg_list_of(d, tok, sizeof *st->extra_hosts, dec_host, &l))
         return -1;
     st->extra_hosts = l.v;
@@ -86,7 +86,7 @@ static int dec_conn(wpd_cfg_dec *d, int tok, void *dst)
 static int dec_networks(wpd_cfg_dec *d, int tok, void *obj)
 {
     wpd_step *st = obj;
-    wpd_cfg_list l;
+    wpd_cfg_list l = {0};
     if (wpd_cfg_list_of(d, tok, sizeof *st->networks, dec_conn, &l))
         return -1;
     st->networks = l.v;
