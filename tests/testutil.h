@@ -1,4 +1,4 @@
-/* testutil.h - helpers shared by the Check test programs. */
+/* testutil.h - helpers shared by the Check test programs (testutil*.c). */
 #ifndef WPDOCK_TESTUTIL_H
 #define WPDOCK_TESTUTIL_H
 
@@ -56,7 +56,7 @@ void tu_rm_rf(const char *path);
 typedef struct tu_proc {
     int pid; /* 0 once reaped */
     int out_fd, err_fd;
-    int life_fd, guard_pid; /* see guard_run in testutil.c */
+    int life_fd, guard_pid; /* see guard_run in testutil_proc.c */
     char *out, *err;        /* NUL-terminated captures */
     size_t out_len, out_cap, err_len, err_cap;
     int status; /* exit status, 128+signal, -1 while running */
