@@ -7,8 +7,9 @@
  *   - Podman reports a container's removal as "remove": read as "destroy";
  *   - Podman's "event" filter takes libpod's names ("died", "remove"): a
  *     filter on "die" or "destroy" is translated on Podman.
- * Podman 4.3 sends nothing at all when `until` is already past (Docker
- * replays the events between since and until). */
+ * With `until`, Docker replays the events it keeps (since `since`, or all
+ * of them without it); Podman 4.3 sends nothing at all when `until` is
+ * already past. */
 #ifndef WPDOCK_ENGINE_EVENTS_H
 #define WPDOCK_ENGINE_EVENTS_H
 
@@ -59,7 +60,8 @@ typedef struct wpd_events_cbs {
 
 /* Watch events matching filters ("type" -> "container", "label" -> "k=v",
  * "container" -> id or name, "event" -> "die", ...; repeated keys are
- * OR-ed, different keys AND-ed) from `since` (unix seconds; 0 = from now)
+ * OR-ed, different keys AND-ed) from `since` (unix seconds of the engine's
+ * clock; 0 = none: from now on, but see above for Docker with `until`)
  * until `until` (0 = until canceled). */
 wpd_call *wpd_events_watch(wpd_engine *e, const wpd_pair *filters, size_t n_filters, int64_t since,
                            int64_t until, const wpd_events_cbs *cbs);

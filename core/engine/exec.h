@@ -56,9 +56,10 @@ bool wpd_exec_not_running(const wpd_error *err);
 /* The start body {"Detach":false,"Tty":<tty>}. Pure, for tests. */
 void wpd_exec_start_body(bool tty, wpd_buf *out);
 /* Start the exec and stream its output to cbs until the process ends. tty
- * must match the spec it was created with. An exec that already ran is an
- * error: Docker answers 200 and then an error frame (done gets it with
- * end->frame_error), Podman a 500. 404: no such exec. */
+ * must match the spec it was created with. 404: no such exec. An exec
+ * runs once: Podman refuses a second start (500 "exec session state
+ * improper"); Docker 20.10 answers 200 and writes "Error: Exec command
+ * <id> has already run" to the stdout stream, so done reports no error. */
 wpd_call *wpd_exec_start(wpd_engine *e, const char *exec_id, bool tty, const wpd_output_cbs *cbs);
 
 /* ---- inspect */
