@@ -175,11 +175,17 @@ int wpd_ctr_wait_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_waite
     return 0;
 }
 
-static void wait_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+typedef struct wait_call {
+    wpd_call base;
+    wpd_ctr_wait_fn done;
+    void *arg;
+} wait_call;
+
+static void wait_complete(wpd_call *c, const wpd_http_response *res, const wpd_error *err)
 {
-    wpd_ctr_wait_fn done = (wpd_ctr_wait_fn)c->done;
+    wait_call *w = (wait_call *)c;
     if (err) {
-        done(c->arg, NULL, err);
+        w->done(w->arg, NULL, err);
         return;
     }
     wpd_arena *a = wpd_arena_new();
@@ -187,19 +193,31 @@ static void wait_deliver(wpd_typed_call *c, const wpd_http_response *res, const 
     wpd_error e;
     /* an unreadable answer still means the wait is over */
     wpd_ctr_wait_parse(res->body.data, res->body.len, a, &r, &e);
-    done(c->arg, &r, NULL);
+    w->done(w->arg, &r, NULL);
     wpd_arena_free(a);
 }
+
+static void wait_cleanup(wpd_call *c)
+{
+    (*wpd_engine_waits(c->e))--;
+}
+
+static const wpd_call_type wait_type = {.complete = wait_complete, .cleanup = wait_cleanup};
 
 wpd_call *wpd_ctr_wait(wpd_engine *e, const char *name, wpd_wait_cond cond, wpd_ctr_wait_fn done,
                        void *arg)
 {
+    wait_call *w = wpd_call_new(e, &wait_type, sizeof *w);
+    w->done = done;
+    w->arg = arg;
+    int *waits = wpd_engine_waits(e);
+    ++*waits;
     wpd_buf p = WPD_BUF_INIT;
     bool unversioned;
-    wpd_dialect_wait_path(wpd_engine_get_kind(e), wpd_engine_libpod_prefix(e), name, cond, &p,
-                          &unversioned);
+    wpd_dialect_wait_path(wpd_engine_get_kind(e), wpd_engine_libpod_prefix(e), name, cond, *waits,
+                          &p, &unversioned);
     wpd_call_req rq = {.method = "POST", .path = wpd_buf_cstr(&p), .unversioned = unversioned};
-    wpd_call *c = wpd_typed_send(e, wait_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call_send(&w->base, &rq);
     wpd_buf_free(&p);
-    return c;
+    return &w->base;
 }

@@ -49,15 +49,22 @@ bool wpd_dialect_in_use(const wpd_error *err)
     return has(m, "in use") || has(m, "being used") || has(m, "active endpoints");
 }
 
+long wpd_dialect_wait_interval(int waits)
+{
+    long ms = 20L * (waits < 1 ? 1 : waits);
+    return ms > 250 ? 250 : ms;
+}
+
 void wpd_dialect_wait_path(wpd_engine_kind kind, const char *libpod_prefix, const char *name,
-                           wpd_wait_cond cond, wpd_buf *path, bool *unversioned)
+                           wpd_wait_cond cond, int waits, wpd_buf *path, bool *unversioned)
 {
     *unversioned = false;
     if (kind == WPD_ENGINE_PODMAN && cond == WPD_WAIT_NOT_RUNNING) {
         *unversioned = true;
         wpd_buf_printf(path, "%s/containers/", libpod_prefix);
         wpd_path_escape(path, name);
-        wpd_buf_puts(path, "/wait?condition=exited&condition=stopped&interval=20ms");
+        wpd_buf_printf(path, "/wait?condition=exited&condition=stopped&interval=%ldms",
+                       wpd_dialect_wait_interval(waits));
         return;
     }
     wpd_buf_puts(path, "/containers/");

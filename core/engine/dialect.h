@@ -42,9 +42,14 @@ typedef enum wpd_wait_cond {
 /* The wait request for a container (escaped name) on an engine of `kind`:
  * Docker's compat wait with the condition, or, on Podman for not-running,
  * libpod's wait (the compat one polls every 250 ms; libpod polls at the
- * interval asked for, 20 ms, and answers a bare exit code). Sets
- * *unversioned when the path carries the libpod prefix. */
+ * interval asked for and answers a bare exit code). The interval is 20 ms
+ * for each wait in flight (`waits`, this one included), 250 ms at most:
+ * every poll takes the engine's locks, and eight waits polling every
+ * 20 ms slowed eight parallel steps' attaches and starts by a third.
+ * Sets *unversioned when the path carries the libpod prefix. */
 void wpd_dialect_wait_path(wpd_engine_kind kind, const char *libpod_prefix, const char *name,
-                           wpd_wait_cond cond, wpd_buf *path, bool *unversioned);
+                           wpd_wait_cond cond, int waits, wpd_buf *path, bool *unversioned);
+/* The polling interval of libpod's wait, ms, for `waits` waits in flight. */
+long wpd_dialect_wait_interval(int waits);
 
 #endif

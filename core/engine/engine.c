@@ -33,6 +33,7 @@ struct wpd_engine {
     wpd_engine_kind kind;
     wpd_engine_info info;
     int connected;
+    int waits; /* exit waits in flight */
     wpd_engine_ready_fn ready_cb;
     void *ready_arg;
     int ping_fallback;
@@ -311,6 +312,11 @@ wpd_engine_kind wpd_engine_get_kind(const wpd_engine *e)
 const char *wpd_engine_libpod_prefix(const wpd_engine *e)
 {
     return e->libpod_prefix;
+}
+
+int *wpd_engine_waits(wpd_engine *e)
+{
+    return &e->waits;
 }
 
 size_t wpd_engine_in_flight(const wpd_engine *e)

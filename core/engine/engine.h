@@ -38,6 +38,9 @@ wpd_engine_kind wpd_engine_get_kind(const wpd_engine *e);
  * paths start with it); "" for Docker. */
 const char *wpd_engine_libpod_prefix(const wpd_engine *e);
 size_t wpd_engine_in_flight(const wpd_engine *e);
+/* Exit waits in flight on this engine (containers.c keeps the count; the
+ * dialect spaces Podman's polling waits by it). */
+int *wpd_engine_waits(wpd_engine *e);
 
 /* Compare dotted versions "1.41" vs "1.9": <0, 0, >0. */
 int wpd_version_cmp(const char *a, const char *b);

@@ -870,34 +870,45 @@ START_TEST(wait_paths)
 {
     wpd_buf p = WPD_BUF_INIT;
     bool unv = true;
-    wpd_dialect_wait_path(WPD_ENGINE_DOCKER, "", "a b", WPD_WAIT_NOT_RUNNING, &p, &unv);
+    wpd_dialect_wait_path(WPD_ENGINE_DOCKER, "", "a b", WPD_WAIT_NOT_RUNNING, 1, &p, &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/containers/a%20b/wait");
     ck_assert(!unv);
     wpd_buf_reset(&p);
-    wpd_dialect_wait_path(WPD_ENGINE_DOCKER, "", "c", WPD_WAIT_NEXT_EXIT, &p, &unv);
+    wpd_dialect_wait_path(WPD_ENGINE_DOCKER, "", "c", WPD_WAIT_NEXT_EXIT, 1, &p, &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/containers/c/wait?condition=next-exit");
     ck_assert(!unv);
     wpd_buf_reset(&p);
-    wpd_dialect_wait_path(WPD_ENGINE_DOCKER, "", "c", WPD_WAIT_REMOVED, &p, &unv);
+    wpd_dialect_wait_path(WPD_ENGINE_DOCKER, "", "c", WPD_WAIT_REMOVED, 1, &p, &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/containers/c/wait?condition=removed");
     wpd_buf_reset(&p);
     /* Podman: libpod's wait for not-running, compat for the others */
-    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.3.1/libpod", "c/d", WPD_WAIT_NOT_RUNNING, &p,
+    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.3.1/libpod", "c/d", WPD_WAIT_NOT_RUNNING, 1, &p,
                           &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/v4.3.1/libpod/containers/c%2Fd/wait?condition=exited&"
                                        "condition=stopped&interval=20ms");
     ck_assert(unv);
     wpd_buf_reset(&p);
-    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.3.1/libpod", "c", WPD_WAIT_NEXT_EXIT, &p, &unv);
+    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.3.1/libpod", "c", WPD_WAIT_NEXT_EXIT, 1, &p,
+                          &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/containers/c/wait?condition=next-exit");
     ck_assert(!unv);
     wpd_buf_reset(&p);
-    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.3.1/libpod", "c", WPD_WAIT_REMOVED, &p, &unv);
+    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.3.1/libpod", "c", WPD_WAIT_REMOVED, 1, &p, &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/containers/c/wait?condition=removed");
     ck_assert(!unv);
     wpd_buf_reset(&p);
-    wpd_dialect_wait_path(WPD_ENGINE_UNKNOWN, "", "c", WPD_WAIT_NOT_RUNNING, &p, &unv);
+    wpd_dialect_wait_path(WPD_ENGINE_UNKNOWN, "", "c", WPD_WAIT_NOT_RUNNING, 1, &p, &unv);
     ck_assert_str_eq(wpd_buf_cstr(&p), "/containers/c/wait");
+    wpd_buf_reset(&p);
+    /* libpod's polling is spaced by the waits in flight: 20 ms each, 250 at most */
+    wpd_dialect_wait_path(WPD_ENGINE_PODMAN, "/v4.0.0/libpod", "c", WPD_WAIT_NOT_RUNNING, 8, &p,
+                          &unv);
+    ck_assert_str_eq(wpd_buf_cstr(&p), "/v4.0.0/libpod/containers/c/wait?condition=exited&"
+                                       "condition=stopped&interval=160ms");
+    ck_assert_int_eq(wpd_dialect_wait_interval(0), 20);
+    ck_assert_int_eq(wpd_dialect_wait_interval(1), 20);
+    ck_assert_int_eq(wpd_dialect_wait_interval(3), 60);
+    ck_assert_int_eq(wpd_dialect_wait_interval(64), 250);
     wpd_buf_free(&p);
 }
 END_TEST
