@@ -162,13 +162,14 @@ int wpd_ctr_wait_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_waite
 {
     wpd_json j;
     out->status_code = 0;
+    out->status_known = false;
     out->error = "";
     if (wpd_resp_body(&j, body, len, "container wait", err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) == WPD_JSON_NUMBER) { /* libpod: a bare exit code */
-        wpd_json_int64(&j, 0, &out->status_code);
+        out->status_known = wpd_json_int64(&j, 0, &out->status_code) == 0;
     } else {
-        out->status_code = wpd_resp_int(&j, 0, "StatusCode", 0);
+        out->status_known = wpd_json_get_int64(&j, 0, "StatusCode", &out->status_code) == 0;
         out->error = wpd_resp_str(&j, 0, "Error.Message", a);
     }
     wpd_json_free(&j);

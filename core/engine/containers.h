@@ -11,7 +11,8 @@
 
 /* ---- create: POST /containers/create?name=NAME with a create body (the
  * Config fields, "HostConfig", optionally "NetworkingConfig"), built by the
- * caller. 409: a container of that name exists; 404: the image is missing. */
+ * caller. A name taken: wpd_dialect_name_conflict (Docker 409, Podman 500);
+ * 404: the image is missing. */
 typedef struct wpd_ctr_created {
     const char *id;
     const char *const *warnings;
@@ -49,6 +50,8 @@ wpd_call *wpd_ctr_logs(wpd_engine *e, const char *name, const wpd_logs_opts *o,
  * ("Error":{"Message":..}), "" when none. */
 typedef struct wpd_ctr_waited {
     int64_t status_code;
+    bool status_known; /* false: the answer could not be read (the wait is
+                          over all the same; inspect for the exit code) */
     const char *error;
 } wpd_ctr_waited;
 typedef void (*wpd_ctr_wait_fn)(void *arg, const wpd_ctr_waited *res, const wpd_error *err);

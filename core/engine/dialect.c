@@ -46,7 +46,45 @@ bool wpd_dialect_in_use(const wpd_error *err)
     if (!err || err->kind != WPD_ERR_ENGINE || err->status == 404)
         return false;
     const char *m = err->message;
-    return has(m, "in use") || has(m, "being used") || has(m, "active endpoints");
+    return has(m, "volume is in use") || has(m, "is being used") || has(m, "active endpoints");
+}
+
+bool wpd_dialect_exec_not_running(const wpd_error *err)
+{
+    if (!err || err->kind != WPD_ERR_ENGINE || err->status == 404)
+        return false;
+    const char *m = err->message;
+    return (err->status == 409 && has(m, "is not running")) ||
+           has(m, "can only create exec sessions on running containers");
+}
+
+bool wpd_dialect_name_conflict(const wpd_error *err)
+{
+    if (!err || err->kind != WPD_ERR_ENGINE)
+        return false;
+    return err->status == 409 || (err->status == 500 && has(err->message, "already in use"));
+}
+
+static bool removal_type(const char *type)
+{
+    return strcmp(type, "container") == 0 || strcmp(type, "volume") == 0 ||
+           strcmp(type, "network") == 0;
+}
+
+const char *wpd_dialect_event_action(const char *type, const char *action)
+{
+    return strcmp(action, "remove") == 0 && removal_type(type) ? "destroy" : action;
+}
+
+const char *wpd_dialect_event_filter(wpd_engine_kind kind, const char *key, const char *value)
+{
+    if (kind != WPD_ENGINE_PODMAN || strcmp(key, "event") != 0)
+        return value;
+    if (strcmp(value, "die") == 0)
+        return "died";
+    if (strcmp(value, "destroy") == 0)
+        return "remove";
+    return value;
 }
 
 long wpd_dialect_wait_interval(int waits)

@@ -29,9 +29,26 @@ typedef enum wpd_change_op {
  * (a 304 of start/stop is no error: the calls map it to ALREADY). */
 bool wpd_dialect_harmless(wpd_change_op op, const wpd_error *err, wpd_change *out);
 
-/* A volume still in use or a network with active endpoints: an object a
- * container removed a moment ago may still hold; worth a retry. */
+/* A volume still in use ("volume is in use", Podman "is being used") or a
+ * network with active endpoints: an object a container removed a moment
+ * ago may still hold; worth a retry. */
 bool wpd_dialect_in_use(const wpd_error *err);
+
+/* An exec create refused because the container is not running: Docker
+ * 409 "is not running", Podman 500 "can only create exec sessions on
+ * running containers". */
+bool wpd_dialect_exec_not_running(const wpd_error *err);
+
+/* A container create refused because the name is taken: Docker 409,
+ * Podman 500 "... is already in use". */
+bool wpd_dialect_name_conflict(const wpd_error *err);
+
+/* Event names: Podman reports (and filters) a container's, network's or
+ * volume's removal as "remove" and its death as "died"; Docker, and this
+ * layer's callers, say "destroy" and "die". _action maps an event's
+ * action to Docker's word, _filter a filter value to the engine's. */
+const char *wpd_dialect_event_action(const char *type, const char *action);
+const char *wpd_dialect_event_filter(wpd_engine_kind kind, const char *key, const char *value);
 
 typedef enum wpd_wait_cond {
     WPD_WAIT_NOT_RUNNING = 0, /* the daemon's default */

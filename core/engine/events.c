@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "engine/call.h"
+#include "engine/dialect.h"
 #include "engine/parse.h"
 
 #define MAX_LINE (1024 * 1024)
 
-const char *wpd_event_attr(const wpd_event *ev, const char *key)
+const char *wpd_engine_event_attr(const wpd_engine_event *ev, const char *key)
 {
     for (size_t i = 0; i < ev->n_attributes; i++)
         if (strcmp(ev->attributes[i].key, key) == 0)
@@ -20,15 +21,8 @@ const char *wpd_event_attr(const wpd_event *ev, const char *key)
     return NULL;
 }
 
-/* Podman's word for a removal of these objects is "remove"; Docker's, and
- * ours, "destroy". */
-static bool removal_type(const char *type)
-{
-    return strcmp(type, "container") == 0 || strcmp(type, "volume") == 0 ||
-           strcmp(type, "network") == 0;
-}
-
-int wpd_event_parse(const char *line, size_t len, wpd_arena *a, wpd_event *out, wpd_error *err)
+int wpd_engine_event_parse(const char *line, size_t len, wpd_arena *a, wpd_engine_event *out,
+                           wpd_error *err)
 {
     memset(out, 0, sizeof *out);
     while (len && isspace((unsigned char)line[len - 1]))
@@ -57,7 +51,7 @@ int wpd_event_parse(const char *line, size_t len, wpd_arena *a, wpd_event *out, 
     out->type = wpd_resp_str(&j, 0, "Type", a);
     if (!*out->type)
         out->type = "container"; /* old events were all container events */
-    out->action = strcmp(action, "remove") == 0 && removal_type(out->type) ? "destroy" : action;
+    out->action = wpd_dialect_event_action(out->type, action);
     out->n_attributes =
         wpd_resp_pairs(&j, wpd_json_path(&j, 0, "Actor.Attributes"), a, &out->attributes);
     out->actor_id = wpd_resp_str(&j, 0, "Actor.ID", a);
@@ -65,7 +59,7 @@ int wpd_event_parse(const char *line, size_t len, wpd_arena *a, wpd_event *out, 
         out->actor_id = wpd_resp_str(&j, 0, "id", a);
     if (!*out->actor_id && strcmp(out->type, "volume") == 0) {
         /* Podman leaves a volume's ID empty and names it in "name" */
-        const char *name = wpd_event_attr(out, "name");
+        const char *name = wpd_engine_event_attr(out, "name");
         out->actor_id = name ? name : "";
     }
     out->scope = wpd_resp_str(&j, 0, "scope", a);
@@ -77,18 +71,6 @@ int wpd_event_parse(const char *line, size_t len, wpd_arena *a, wpd_event *out, 
         out->time = out->time_nano / 1000000000;
     wpd_json_free(&j);
     return 1;
-}
-
-/* A filter value in the engine's vocabulary. */
-static const char *filter_value(wpd_engine_kind kind, const char *key, const char *value)
-{
-    if (kind != WPD_ENGINE_PODMAN || strcmp(key, "event") != 0)
-        return value;
-    if (strcmp(value, "die") == 0)
-        return "died";
-    if (strcmp(value, "destroy") == 0)
-        return "remove";
-    return value;
 }
 
 void wpd_events_path(wpd_engine_kind kind, const wpd_pair *filters, size_t n_filters, int64_t since,
@@ -109,7 +91,7 @@ void wpd_events_path(wpd_engine_kind kind, const wpd_pair *filters, size_t n_fil
     wpd_pair *v = wpd_xcalloc(n_filters, sizeof *v);
     for (size_t i = 0; i < n_filters; i++) {
         v[i].key = filters[i].key;
-        v[i].value = filter_value(kind, filters[i].key, filters[i].value);
+        v[i].value = wpd_dialect_event_filter(kind, filters[i].key, filters[i].value);
     }
     wpd_path_filters(path, sep, v, n_filters);
     free(v);
@@ -129,8 +111,8 @@ typedef struct events_call {
 static int deliver_line(events_call *ec, const char *line, size_t len)
 {
     wpd_arena *a = wpd_arena_new();
-    wpd_event ev;
-    int rc = wpd_event_parse(line, len, a, &ev, &ec->fail_err);
+    wpd_engine_event ev;
+    int rc = wpd_engine_event_parse(line, len, a, &ev, &ec->fail_err);
     if (rc > 0 && ec->cbs.event)
         ec->cbs.event(ec->cbs.arg, &ev);
     wpd_arena_free(a);

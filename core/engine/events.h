@@ -19,7 +19,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
-typedef struct wpd_event {
+typedef struct wpd_engine_event {
     const char *type;           /* "container", "network", "volume", "image", ... */
     const char *action;         /* "create", "start", "die", "destroy",
                                    "health_status: healthy", ... (Docker's names) */
@@ -30,15 +30,16 @@ typedef struct wpd_event {
     const char *scope; /* "local", "swarm"; "" when absent */
     int64_t time;      /* seconds since the epoch */
     int64_t time_nano; /* nanoseconds since the epoch */
-} wpd_event;
+} wpd_engine_event;
 
 /* The value of attribute key, or NULL. */
-const char *wpd_event_attr(const wpd_event *ev, const char *key);
+const char *wpd_engine_event_attr(const wpd_engine_event *ev, const char *key);
 
 /* One line of the stream (trailing whitespace ignored): 1 and *out filled
  * (strings in a), 0 for a blank line, -1 with err (WPD_ERR_PROTOCOL) for
  * anything that is not an event object (no "Action"/"status"). Pure. */
-int wpd_event_parse(const char *line, size_t len, wpd_arena *a, wpd_event *out, wpd_error *err);
+int wpd_engine_event_parse(const char *line, size_t len, wpd_arena *a, wpd_engine_event *out,
+                           wpd_error *err);
 
 /* The request path "/events?since=..&until=..&filters=.." for an engine of
  * `kind` (since/until 0 = none; Podman's event names translated). Pure. */
@@ -50,7 +51,7 @@ typedef struct wpd_events_cbs {
     void (*ready)(void *arg);
     /* each event, valid during the call; wpd_call_cancel() may be called
      * from here (no further event is delivered then) */
-    void (*event)(void *arg, const wpd_event *ev);
+    void (*event)(void *arg, const wpd_engine_event *ev);
     /* once: err NULL when the engine ended the stream (at `until`);
      * WPD_ERR_CANCELED after wpd_call_cancel; WPD_ERR_PROTOCOL for a line
      * that is not an event or longer than 1 MiB */

@@ -109,15 +109,6 @@ wpd_call *wpd_exec_create(wpd_engine *e, const char *container, const wpd_exec_s
     return c;
 }
 
-bool wpd_exec_not_running(const wpd_error *err)
-{
-    if (!err || err->kind != WPD_ERR_ENGINE || err->status == 404)
-        return false;
-    const char *m = err->message;
-    return (err->status == 409 && strcasestr(m, "is not running")) ||
-           strcasestr(m, "can only create exec sessions on running containers");
-}
-
 /* ---- start ------------------------------------------------------------ */
 
 void wpd_exec_start_body(bool tty, wpd_buf *out)

@@ -41,17 +41,11 @@ int wpd_exec_create_parse(const char *body, size_t len, wpd_arena *a, const char
                           wpd_error *err);
 
 /* 404: no such container; a stopped container is refused (Docker 409,
- * Podman 500, see wpd_exec_not_running). An empty cmd fails with
+ * Podman 500, see wpd_dialect_exec_not_running). An empty cmd fails with
  * WPD_ERR_INPUT without a request. */
 typedef void (*wpd_exec_create_fn)(void *arg, const char *id, const wpd_error *err);
 wpd_call *wpd_exec_create(wpd_engine *e, const char *container, const wpd_exec_spec *spec,
                           wpd_exec_create_fn done, void *arg);
-
-/* Is err the engine's refusal to create an exec in a container that is not
- * running? Docker: 409 "Container <id> is not running"; Podman 4.3: 500
- * "can only create exec sessions on running containers: container state
- * improper". Pure. */
-bool wpd_exec_not_running(const wpd_error *err);
 
 /* The start body {"Detach":false,"Tty":<tty>}. Pure, for tests. */
 void wpd_exec_start_body(bool tty, wpd_buf *out);

@@ -8,6 +8,7 @@
 
 #include "engine/containers.h"
 #include "engine/credentials.h"
+#include "engine/dialect.h"
 #include "engine/imageref.h"
 #include "engine/networks.h"
 #include "woodpecker/convert.h"
@@ -207,7 +208,7 @@ static void start_created(void *arg, const wpd_ctr_created *res, const wpd_error
             return;
         }
         wpd_error e = *err;
-        if (err->kind == WPD_ERR_ENGINE && err->status == 409)
+        if (wpd_dialect_name_conflict(err))
             wpd_error_prefix(&e,
                              "creating container %s (a container of that name already "
                              "exists: is the step uuid reused?)",

@@ -1225,7 +1225,7 @@ START_TEST(exec)
     wpd_exec_create(E, name, &spec, on_str, &o);
     await(&o, "exec create (stopped container)");
     ck_assert_msg(o.failed, "an exec in a stopped container");
-    ck_assert_msg(wpd_exec_not_running(&o.err), "not recognised: %d %s", o.err.status,
+    ck_assert_msg(wpd_dialect_exec_not_running(&o.err), "not recognised: %d %s", o.err.status,
                   o.err.message);
     out_free(&o);
 
@@ -1444,7 +1444,7 @@ static void on_ev_ready(void *arg)
     ((ev_out *)arg)->ready = true;
 }
 
-static void on_event(void *arg, const wpd_event *ev)
+static void on_event(void *arg, const wpd_engine_event *ev)
 {
     ev_out *r = arg;
     if (r->stopped) {
@@ -1453,11 +1453,11 @@ static void on_event(void *arg, const wpd_event *ev)
     }
     wpd_buf_printf(&r->actions, "%s,", ev->action);
     if (strcmp(ev->action, "die") == 0) {
-        const char *c = wpd_event_attr(ev, "exitCode");
+        const char *c = wpd_engine_event_attr(ev, "exitCode");
         snprintf(r->exit_code, sizeof r->exit_code, "%s", c ? c : "?");
     }
     if (!r->name[0]) {
-        const char *n = wpd_event_attr(ev, "name");
+        const char *n = wpd_engine_event_attr(ev, "name");
         snprintf(r->name, sizeof r->name, "%s", n ? n : "");
         snprintf(r->actor, sizeof r->actor, "%s", ev->actor_id);
     }

@@ -546,6 +546,7 @@ START_TEST(wait_bodies)
     const char *d = "{\"Error\":null,\"StatusCode\":137}";
     ck_assert_int_eq(wpd_ctr_wait_parse(d, strlen(d), a, &w, &err), 0);
     ck_assert_int_eq(w.status_code, 137);
+    ck_assert(w.status_known);
     ck_assert_str_eq(w.error, "");
     const char *pc = "{\"StatusCode\":3,\"Error\":null}";
     ck_assert_int_eq(wpd_ctr_wait_parse(pc, strlen(pc), a, &w, &err), 0);
@@ -565,6 +566,10 @@ START_TEST(wait_bodies)
     ck_assert_int_eq(w.status_code, 137);
     ck_assert_int_eq(wpd_ctr_wait_parse("-1", 2, a, &w, &err), 0);
     ck_assert_int_eq(w.status_code, -1);
+    ck_assert(w.status_known);
+    /* an object without a status code: readable, the code unknown */
+    ck_assert_int_eq(wpd_ctr_wait_parse("{}", 2, a, &w, &err), 0);
+    ck_assert(!w.status_known);
     /* unreadable */
     const char *bad[] = {"", "{", "3x", "{\"StatusCode\":}"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
@@ -572,6 +577,7 @@ START_TEST(wait_bodies)
                       bad[k]);
         protocol_error(&err, bad[k]);
         ck_assert_int_eq(w.status_code, 0);
+        ck_assert(!w.status_known);
     }
     wpd_arena_free(a);
 }
@@ -866,6 +872,23 @@ START_TEST(in_use)
 }
 END_TEST
 
+START_TEST(name_conflict)
+{
+    const char *engines[] = {"docker", "podman"};
+    for (int k = 0; k < 2; k++) {
+        wpd_error err;
+        recorded_error(engines[k], "create_duplicate", &err);
+        ck_assert_msg(wpd_dialect_name_conflict(&err), "%s: %s", engines[k], err.message);
+        recorded_error(engines[k], "create_missing_image", &err);
+        ck_assert(!wpd_dialect_name_conflict(&err));
+    }
+    wpd_error err;
+    ck_assert(!wpd_dialect_name_conflict(NULL));
+    engine_error(500, "{\"message\":\"disk full\"}", &err);
+    ck_assert(!wpd_dialect_name_conflict(&err));
+}
+END_TEST
+
 START_TEST(wait_paths)
 {
     wpd_buf p = WPD_BUF_INIT;
@@ -1042,20 +1065,20 @@ START_TEST(exec_not_running)
     for (int k = 0; k < 2; k++) {
         wpd_error err;
         ck_assert_int_eq(recorded_error(engines[k], "exec_exited", &err), statuses[k]);
-        ck_assert_msg(wpd_exec_not_running(&err), "%s: %s", engines[k], err.message);
+        ck_assert_msg(wpd_dialect_exec_not_running(&err), "%s: %s", engines[k], err.message);
         /* a missing container is no stopped one */
         recorded_error(engines[k], "start_missing", &err);
-        ck_assert(!wpd_exec_not_running(&err));
+        ck_assert(!wpd_dialect_exec_not_running(&err));
         /* nor is a kill refused by Podman, or a name conflict */
         recorded_error(engines[k], "create_duplicate", &err);
-        ck_assert(!wpd_exec_not_running(&err));
+        ck_assert(!wpd_dialect_exec_not_running(&err));
     }
     wpd_error err;
     recorded_error("podman", "kill_exited", &err);
-    ck_assert_msg(!wpd_exec_not_running(&err), "%s", err.message);
-    ck_assert(!wpd_exec_not_running(NULL));
+    ck_assert_msg(!wpd_dialect_exec_not_running(&err), "%s", err.message);
+    ck_assert(!wpd_dialect_exec_not_running(NULL));
     wpd_error_set(&err, WPD_ERR_CONNECT, 0, "is not running");
-    ck_assert(!wpd_exec_not_running(&err));
+    ck_assert(!wpd_dialect_exec_not_running(&err));
 }
 END_TEST
 
@@ -1411,11 +1434,11 @@ END_TEST
 
 /* ---- events --------------------------------------------------------------- */
 
-static int event_line(const char *file, int n, wpd_arena *a, wpd_event *ev)
+static int event_line(const char *file, int n, wpd_arena *a, wpd_engine_event *ev)
 {
     char *l = data_line(file, n);
     wpd_error err = {0};
-    int rc = wpd_event_parse(l, strlen(l), a, ev, &err);
+    int rc = wpd_engine_event_parse(l, strlen(l), a, ev, &err);
     ck_assert_msg(rc == 1, "%s:%d: %s", file, n, err.message);
     free(l);
     return rc;
@@ -1424,7 +1447,7 @@ static int event_line(const char *file, int n, wpd_arena *a, wpd_event *ev)
 START_TEST(events_docker)
 {
     wpd_arena *a = wpd_arena_new();
-    wpd_event ev;
+    wpd_engine_event ev;
     const char *actions[] = {"create", "start", "die", "destroy"};
     const int64_t nanos[] = {1796171855639269774LL, 1796171856086281220LL, 1796171856144695665LL,
                              1796171856251908563LL};
@@ -1438,13 +1461,13 @@ START_TEST(events_docker)
         ck_assert_str_eq(ev.scope, "local");
         ck_assert_int_eq(ev.time_nano, nanos[i]);
         ck_assert_int_eq(ev.time, nanos[i] / 1000000000);
-        ck_assert_str_eq(wpd_event_attr(&ev, "name"), "wp_apitest_ev_docker");
-        ck_assert_str_eq(wpd_event_attr(&ev, "wp_apitest_ev"), "docker");
-        ck_assert_str_eq(wpd_event_attr(&ev, "image"), "localhost/wpdock/busybox:latest");
+        ck_assert_str_eq(wpd_engine_event_attr(&ev, "name"), "wp_apitest_ev_docker");
+        ck_assert_str_eq(wpd_engine_event_attr(&ev, "wp_apitest_ev"), "docker");
+        ck_assert_str_eq(wpd_engine_event_attr(&ev, "image"), "localhost/wpdock/busybox:latest");
         if (i == 2)
-            ck_assert_str_eq(wpd_event_attr(&ev, "exitCode"), "3");
+            ck_assert_str_eq(wpd_engine_event_attr(&ev, "exitCode"), "3");
         else
-            ck_assert_ptr_null(wpd_event_attr(&ev, "exitCode"));
+            ck_assert_ptr_null(wpd_engine_event_attr(&ev, "exitCode"));
     }
     /* network and volume events: no "status", "id" or "from" */
     event_line("docker-volume-network-events.jsonl", 0, a, &ev);
@@ -1452,12 +1475,12 @@ START_TEST(events_docker)
     ck_assert_str_eq(ev.action, "disconnect");
     ck_assert_str_eq(ev.actor_id,
                      "0c68dae9dcee2e5af6b7a67d4becaa5c19d3d2b5de06904b2fc7e70d3d640efa");
-    ck_assert_str_eq(wpd_event_attr(&ev, "type"), "bridge");
+    ck_assert_str_eq(wpd_engine_event_attr(&ev, "type"), "bridge");
     event_line("docker-volume-network-events.jsonl", 2, a, &ev);
     ck_assert_str_eq(ev.type, "volume");
     ck_assert_str_eq(ev.action, "mount");
     ck_assert_str_eq(ev.actor_id, "wp_01m8t3p98fyrzvb4gvxndz4ttd_default");
-    ck_assert_str_eq(wpd_event_attr(&ev, "destination"), "/woodpecker");
+    ck_assert_str_eq(wpd_engine_event_attr(&ev, "destination"), "/woodpecker");
     wpd_arena_free(a);
 }
 END_TEST
@@ -1465,7 +1488,7 @@ END_TEST
 START_TEST(events_podman)
 {
     wpd_arena *a = wpd_arena_new();
-    wpd_event ev;
+    wpd_engine_event ev;
     /* Podman adds init and cleanup, and calls the removal "remove" */
     const char *raw[] = {"create", "init", "start", "die", "cleanup", "remove"};
     const char *actions[] = {"create", "init", "start", "die", "cleanup", "destroy"};
@@ -1476,11 +1499,11 @@ START_TEST(events_podman)
         ck_assert_str_eq(ev.raw_action, raw[i]);
         ck_assert_str_eq(ev.actor_id,
                          "c449fd0a1f2f366dc86f023cac8c55b640728be57879bff422a93f5b61d11bba");
-        ck_assert_str_eq(wpd_event_attr(&ev, "name"), "wp_apitest_ev_podman");
-        ck_assert_str_eq(wpd_event_attr(&ev, "wp_apitest_ev"), "podman");
+        ck_assert_str_eq(wpd_engine_event_attr(&ev, "name"), "wp_apitest_ev_podman");
+        ck_assert_str_eq(wpd_engine_event_attr(&ev, "wp_apitest_ev"), "podman");
     }
     event_line("podman-events.jsonl", 3, a, &ev);
-    ck_assert_str_eq(wpd_event_attr(&ev, "exitCode"), "3");
+    ck_assert_str_eq(wpd_engine_event_attr(&ev, "exitCode"), "3");
     ck_assert_int_eq(ev.time_nano, 1796171861163703779LL);
     ck_assert_int_eq(ev.time, 1796171861);
     /* volumes: the ID is empty, the name is an attribute */
@@ -1498,15 +1521,15 @@ END_TEST
 START_TEST(events_shapes)
 {
     wpd_arena *a = wpd_arena_new();
-    wpd_event ev;
+    wpd_engine_event ev;
     wpd_error err = {0};
     /* blank lines (keep-alive newlines, CRLF) */
     const char *blank[] = {"", "\n", "\r\n", "  \t"};
     for (size_t k = 0; k < 4; k++)
-        ck_assert_int_eq(wpd_event_parse(blank[k], strlen(blank[k]), a, &ev, &err), 0);
+        ck_assert_int_eq(wpd_engine_event_parse(blank[k], strlen(blank[k]), a, &ev, &err), 0);
     /* an old-style event: status, id, from; no Type, no timeNano */
     const char *old = "{\"status\":\"die\",\"id\":\"abc\",\"from\":\"busybox\",\"time\":100}\r\n";
-    ck_assert_int_eq(wpd_event_parse(old, strlen(old), a, &ev, &err), 1);
+    ck_assert_int_eq(wpd_engine_event_parse(old, strlen(old), a, &ev, &err), 1);
     ck_assert_str_eq(ev.type, "container");
     ck_assert_str_eq(ev.action, "die");
     ck_assert_str_eq(ev.actor_id, "abc");
@@ -1517,19 +1540,19 @@ START_TEST(events_shapes)
     /* only timeNano; a health status; an image "remove" is not renamed */
     const char *h = "{\"Type\":\"container\",\"Action\":\"health_status: healthy\",\"Actor\":"
                     "{\"ID\":\"c\",\"Attributes\":null},\"timeNano\":2500000000}";
-    ck_assert_int_eq(wpd_event_parse(h, strlen(h), a, &ev, &err), 1);
+    ck_assert_int_eq(wpd_engine_event_parse(h, strlen(h), a, &ev, &err), 1);
     ck_assert_str_eq(ev.action, "health_status: healthy");
     ck_assert_int_eq(ev.time, 2);
     ck_assert_uint_eq(ev.n_attributes, 0);
-    ck_assert_ptr_null(wpd_event_attr(&ev, "name"));
+    ck_assert_ptr_null(wpd_engine_event_attr(&ev, "name"));
     const char *img = "{\"Type\":\"image\",\"Action\":\"remove\",\"Actor\":{\"ID\":\"sha256:1\"}}";
-    ck_assert_int_eq(wpd_event_parse(img, strlen(img), a, &ev, &err), 1);
+    ck_assert_int_eq(wpd_engine_event_parse(img, strlen(img), a, &ev, &err), 1);
     ck_assert_str_eq(ev.action, "remove");
     /* escaped strings */
     const char *esc = "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":\"x\","
                       "\"Attributes\":{\"k\\\"1\":\"v\\u00e9\\n\"}}}";
-    ck_assert_int_eq(wpd_event_parse(esc, strlen(esc), a, &ev, &err), 1);
-    ck_assert_str_eq(wpd_event_attr(&ev, "k\"1"), "v\xc3\xa9\n");
+    ck_assert_int_eq(wpd_engine_event_parse(esc, strlen(esc), a, &ev, &err), 1);
+    ck_assert_str_eq(wpd_engine_event_attr(&ev, "k\"1"), "v\xc3\xa9\n");
     /* not events */
     const char *bad[] = {"garbage",
                          "{",
@@ -1541,7 +1564,7 @@ START_TEST(events_shapes)
                          "{\"Action\":3}",
                          "{\"Action\":\"x\"} {}"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
-        ck_assert_msg(wpd_event_parse(bad[k], strlen(bad[k]), a, &ev, &err) == -1, "took %s",
+        ck_assert_msg(wpd_engine_event_parse(bad[k], strlen(bad[k]), a, &ev, &err) == -1, "took %s",
                       bad[k]);
         protocol_error(&err, bad[k]);
         ck_assert_contains(err.message, "event");
@@ -1629,6 +1652,7 @@ int main(void)
     tcase_add_test(td, harmless_recorded);
     tcase_add_test(td, harmless_texts);
     tcase_add_test(td, in_use);
+    tcase_add_test(td, name_conflict);
     tcase_add_test(td, wait_paths);
     suite_add_tcase(s, td);
     TCase *tx = tcase_create("exec");
