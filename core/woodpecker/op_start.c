@@ -265,9 +265,9 @@ static bool start_deliver(wpd_op *base, const wpd_error *err)
 static void start_cleanup(wpd_op *base)
 {
     start_op *op = (start_op *)base;
+    /* op->attach is not dropped here: every way to finish drops or hands it
+     * over, and a backend freed mid-run discards it on its own */
     wpd_credentials_abort(op->cred);
-    if (op->attach)
-        output_attach_drop(op->attach);
     free(op->create_body);
     free(op->joins);
     free(op->auth);
