@@ -56,7 +56,10 @@ typedef struct wpd_stream_end {
 } wpd_stream_end;
 
 typedef struct wpd_output_cbs {
-    /* optional: the engine answered and the stream is in place */
+    /* optional: the engine answered and the stream is in place. Podman
+     * (4.3 and 5.x) sends no headers on logs?follow=1 before the first
+     * output byte, so there it may come late or never; an attach is
+     * confirmed at once by Docker, within a few hundred ms by Podman */
     void (*ready)(void *arg);
     /* payload bytes; return non-zero to abort (done gets WPD_ERR_CANCELED) */
     int (*data)(void *arg, int stream, const char *data, size_t len);
