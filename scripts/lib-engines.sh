@@ -93,9 +93,13 @@ wpd_spawn() {
     shift 3
     rm -f "$rundir/$name.pid"
     printf '\n===== %s: %s\n' "$(date -u +%FT%TZ)" "$*" >>"$logf"
+    rundir=$(cd "$rundir" && pwd)
+    # the daemon runs in the state directory, not in the caller's (a
+    # checkout): Podman's conmon, for one, writes files such as "oom" into
+    # its working directory
     # shellcheck disable=SC2016 # $$ and $0 belong to the inner shell
-    setsid sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$rundir/$name.pid" "$@" \
-        </dev/null >>"$logf" 2>&1 8>&- 9>&- &
+    (cd "$rundir" && exec setsid sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+        "$rundir/$name.pid" "$@") </dev/null >>"$logf" 2>&1 8>&- 9>&- &
     for i in $(seq 1 50); do
         [ -s "$rundir/$name.pid" ] && return 0
         sleep 0.1
