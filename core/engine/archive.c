@@ -22,34 +22,15 @@ static void archive_path(wpd_buf *p, const char *container, const char *path)
     wpd_path_escape(p, path);
 }
 
-/* A typed call that fails from the loop without a request. */
-static void early_complete(wpd_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    wpd_typed_call *t = (wpd_typed_call *)c;
-    t->deliver(t, res, err);
-}
-
-static const wpd_call_type early_type = {.complete = early_complete};
-
 /* ---- put -------------------------------------------------------------- */
-
-static void done_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    (void)res;
-    ((wpd_done_fn)c->done)(c->arg, err);
-}
 
 wpd_call *wpd_archive_put(wpd_engine *e, const char *container, const char *dir, const void *tar,
                           size_t len, wpd_done_fn done, void *arg)
 {
     if (!len) {
-        wpd_typed_call *t = wpd_call_new(e, &early_type, sizeof *t);
-        t->deliver = done_deliver;
-        t->done = (wpd_any_fn)done;
-        t->arg = arg;
         wpd_error err;
         wpd_error_set(&err, WPD_ERR_INPUT, 0, "copy into %s:%s: empty archive", container, dir);
-        return wpd_call_fail(&t->base, &err);
+        return wpd_typed_fail(e, wpd_deliver_done, (wpd_any_fn)done, arg, &err);
     }
     wpd_buf p = WPD_BUF_INIT;
     archive_path(&p, container, dir);
@@ -60,7 +41,7 @@ wpd_call *wpd_archive_put(wpd_engine *e, const char *container, const char *dir,
         .body_len = len,
         .content_type = "application/x-tar",
     };
-    wpd_call *c = wpd_typed_send(e, done_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call *c = wpd_typed_send(e, wpd_deliver_done, (wpd_any_fn)done, arg, &rq);
     wpd_buf_free(&p);
     return c;
 }

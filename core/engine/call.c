@@ -122,23 +122,31 @@ static void typed_complete(wpd_call *c, const wpd_http_response *res, const wpd_
 
 static const wpd_call_type typed_type = {.complete = typed_complete};
 
-wpd_call *wpd_typed_send(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
-                         const wpd_call_req *rq)
+static wpd_typed_call *typed_new(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg)
 {
     wpd_typed_call *t = wpd_call_new(e, &typed_type, sizeof *t);
     t->deliver = deliver;
     t->done = done;
     t->arg = arg;
-    return wpd_call_send(&t->base, rq);
+    return t;
 }
 
-wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wpd_any_fn done,
-                        void *arg)
+wpd_call *wpd_typed_send(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
+                         const wpd_call_req *rq)
 {
-    wpd_call_req rq = {.method = "GET", .path = wpd_buf_cstr(path)};
-    wpd_call *c = wpd_typed_send(e, deliver, done, arg, &rq);
-    wpd_buf_free(path);
-    return c;
+    return wpd_call_send(&typed_new(e, deliver, done, arg)->base, rq);
+}
+
+wpd_call *wpd_typed_fail(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
+                         const wpd_error *err)
+{
+    return wpd_call_fail(&typed_new(e, deliver, done, arg)->base, err);
+}
+
+void wpd_deliver_done(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    (void)res;
+    ((wpd_done_fn)c->done)(c->arg, err);
 }
 
 static void result_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
@@ -156,14 +164,45 @@ static void result_deliver(wpd_typed_call *c, const wpd_http_response *res, cons
     wpd_arena_free(a);
 }
 
+wpd_call *wpd_result_send(wpd_engine *e, const wpd_result_type *t, wpd_any_fn done, void *arg,
+                          const wpd_call_req *rq)
+{
+    wpd_typed_call *c = typed_new(e, result_deliver, done, arg);
+    c->ctx = t;
+    return wpd_call_send(&c->base, rq);
+}
+
+wpd_call *wpd_result_fail(wpd_engine *e, const wpd_result_type *t, wpd_any_fn done, void *arg,
+                          const wpd_error *err)
+{
+    wpd_typed_call *c = typed_new(e, result_deliver, done, arg);
+    c->ctx = t;
+    return wpd_call_fail(&c->base, err);
+}
+
 wpd_call *wpd_result_get(wpd_engine *e, wpd_buf *path, const wpd_result_type *t, wpd_any_fn done,
                          void *arg)
 {
     wpd_call_req rq = {.method = "GET", .path = wpd_buf_cstr(path)};
-    wpd_call *c = wpd_typed_send(e, result_deliver, done, arg, &rq);
-    ((wpd_typed_call *)c)->ctx = t;
+    wpd_call *c = wpd_result_send(e, t, done, arg, &rq);
     wpd_buf_free(path);
     return c;
+}
+
+void wpd_emit_str(wpd_any_fn done, void *arg, const void *result, const wpd_error *err)
+{
+    ((wpd_str_fn)done)(arg, result ? *(const char *const *)result : NULL, err);
+}
+
+void wpd_write_labels(wpd_jsonw *w, const wpd_pair *labels, size_t n)
+{
+    if (!n)
+        return;
+    wpd_jw_key(w, "Labels");
+    wpd_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++)
+        wpd_jw_kstr(w, labels[i].key, labels[i].value);
+    wpd_jw_obj_end(w);
 }
 
 void wpd_call_abandon(wpd_call *c)

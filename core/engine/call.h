@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/jsonw.h"
 
 typedef struct wpd_call_type {
     /* Deliver the typed callback: err NULL for a 2xx (or 304) answer with
@@ -69,9 +70,12 @@ struct wpd_typed_call {
 };
 wpd_call *wpd_typed_send(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
                          const wpd_call_req *rq);
-/* The same with the path built in *path (freed here). */
-wpd_call *wpd_typed_get(wpd_engine *e, wpd_buf *path, wpd_deliver_fn deliver, wpd_any_fn done,
-                        void *arg);
+/* The same completing with err from the loop, without a request (bad
+ * arguments). */
+wpd_call *wpd_typed_fail(wpd_engine *e, wpd_deliver_fn deliver, wpd_any_fn done, void *arg,
+                         const wpd_error *err);
+/* deliver for calls whose callback is a wpd_done_fn (no result). */
+void wpd_deliver_done(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err);
 
 /* The common case: the answer's body parsed into a typed result (its
  * strings in an arena that lives for the callback), then emitted to the
@@ -82,8 +86,20 @@ typedef struct wpd_result_type {
     /* result NULL with err set, or the parsed result with err NULL */
     void (*emit)(wpd_any_fn done, void *arg, const void *result, const wpd_error *err);
 } wpd_result_type;
+wpd_call *wpd_result_send(wpd_engine *e, const wpd_result_type *t, wpd_any_fn done, void *arg,
+                          const wpd_call_req *rq);
+wpd_call *wpd_result_fail(wpd_engine *e, const wpd_result_type *t, wpd_any_fn done, void *arg,
+                          const wpd_error *err);
+/* A GET of the path built in *path (freed here). */
 wpd_call *wpd_result_get(wpd_engine *e, wpd_buf *path, const wpd_result_type *t, wpd_any_fn done,
                          void *arg);
+/* emit for a result that is one string (an id, a name): the callback is a
+ * wpd_str_fn (wpd_net_create_fn, wpd_vol_create_fn, wpd_exec_create_fn). */
+typedef void (*wpd_str_fn)(void *arg, const char *s, const wpd_error *err);
+void wpd_emit_str(wpd_any_fn done, void *arg, const void *result, const wpd_error *err);
+
+/* "Labels":{key:value,...} of a create body; nothing when n == 0. */
+void wpd_write_labels(wpd_jsonw *w, const wpd_pair *labels, size_t n);
 
 /* A state-changing call (start, stop, kill, remove of any object): its
  * harmless answers (dialect.h) and 304 become outcomes. Takes path. */

@@ -91,25 +91,28 @@ wpd_call *wpd_ctr_remove(wpd_engine *e, const char *name, bool force, bool volum
 
 /* ---- create ----------------------------------------------------------- */
 
-static void create_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+/* {"Id":..,"Warnings":[..]}; the name addresses the container, so an
+ * unreadable answer is no failure */
+static int created_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_ctr_create_fn done = (wpd_ctr_create_fn)c->done;
-    if (err) {
-        done(c->arg, NULL, err);
-        return;
-    }
+    (void)err;
+    wpd_ctr_created *c = r;
     wpd_json j;
-    wpd_ctr_created r = {.id = ""};
-    wpd_arena *a = wpd_arena_new();
-    /* the name addresses the container; an unreadable body is no failure */
-    if (wpd_json_parse(&j, res->body.data ? res->body.data : "", res->body.len, NULL) == 0) {
-        r.id = wpd_resp_str(&j, 0, "Id", a);
-        r.n_warnings = wpd_resp_strings(&j, wpd_json_get(&j, 0, "Warnings"), a, &r.warnings);
+    c->id = "";
+    if (wpd_json_parse(&j, body ? body : "", body ? len : 0, NULL) == 0) {
+        c->id = wpd_resp_str(&j, 0, "Id", a);
+        c->n_warnings = wpd_resp_strings(&j, wpd_json_get(&j, 0, "Warnings"), a, &c->warnings);
     }
     wpd_json_free(&j);
-    done(c->arg, &r, NULL);
-    wpd_arena_free(a);
+    return 0;
 }
+
+static void created_emit(wpd_any_fn done, void *arg, const void *r, const wpd_error *err)
+{
+    ((wpd_ctr_create_fn)done)(arg, r, err);
+}
+
+static const wpd_result_type created_type = {sizeof(wpd_ctr_created), created_parse, created_emit};
 
 wpd_call *wpd_ctr_create(wpd_engine *e, const char *name, const char *body, wpd_ctr_create_fn done,
                          void *arg)
@@ -121,7 +124,7 @@ wpd_call *wpd_ctr_create(wpd_engine *e, const char *name, const char *body, wpd_
         wpd_path_escape(&p, name);
     }
     wpd_call_req rq = {.method = "POST", .path = wpd_buf_cstr(&p), .body = body ? body : "{}"};
-    wpd_call *c = wpd_typed_send(e, create_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call *c = wpd_result_send(e, &created_type, (wpd_any_fn)done, arg, &rq);
     wpd_buf_free(&p);
     return c;
 }

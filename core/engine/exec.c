@@ -59,43 +59,20 @@ int wpd_exec_create_parse(const char *body, size_t len, wpd_arena *a, const char
     return rc;
 }
 
-static void create_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+static int create_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_exec_create_fn done = (wpd_exec_create_fn)c->done;
-    if (err) {
-        done(c->arg, NULL, err);
-        return;
-    }
-    wpd_arena *a = wpd_arena_new();
-    const char *id;
-    wpd_error e;
-    if (wpd_exec_create_parse(res->body.data, res->body.len, a, &id, &e) != 0)
-        done(c->arg, NULL, &e);
-    else
-        done(c->arg, id, NULL);
-    wpd_arena_free(a);
+    return wpd_exec_create_parse(body, len, a, r, err);
 }
 
-static void early_complete(wpd_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    wpd_typed_call *t = (wpd_typed_call *)c;
-    t->deliver(t, res, err);
-}
-
-static const wpd_call_type early_type = {.complete = early_complete};
+static const wpd_result_type create_type = {sizeof(const char *), create_parse, wpd_emit_str};
 
 wpd_call *wpd_exec_create(wpd_engine *e, const char *container, const wpd_exec_spec *spec,
                           wpd_exec_create_fn done, void *arg)
 {
     if (!spec->n_cmd || !spec->cmd || !spec->cmd[0] || !*spec->cmd[0]) {
-        /* completes through the loop, without a request */
-        wpd_typed_call *t = wpd_call_new(e, &early_type, sizeof *t);
-        t->deliver = create_deliver;
-        t->done = (wpd_any_fn)done;
-        t->arg = arg;
         wpd_error err;
         wpd_error_set(&err, WPD_ERR_INPUT, 0, "exec create in %s: no command", container);
-        return wpd_call_fail(&t->base, &err);
+        return wpd_result_fail(e, &create_type, (wpd_any_fn)done, arg, &err);
     }
     wpd_buf path = WPD_BUF_INIT, body = WPD_BUF_INIT;
     wpd_buf_puts(&path, "/containers/");
@@ -103,7 +80,7 @@ wpd_call *wpd_exec_create(wpd_engine *e, const char *container, const wpd_exec_s
     wpd_buf_puts(&path, "/exec");
     wpd_exec_create_body(spec, &body);
     wpd_call_req rq = {.method = "POST", .path = wpd_buf_cstr(&path), .body = wpd_buf_cstr(&body)};
-    wpd_call *c = wpd_typed_send(e, create_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call *c = wpd_result_send(e, &create_type, (wpd_any_fn)done, arg, &rq);
     wpd_buf_free(&path);
     wpd_buf_free(&body);
     return c;
@@ -161,20 +138,17 @@ int wpd_exec_info_parse(const char *body, size_t len, wpd_arena *a, wpd_exec_inf
     return 0;
 }
 
-static void inspect_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+static int info_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_exec_inspect_fn done = (wpd_exec_inspect_fn)c->done;
-    wpd_arena *a = wpd_arena_new();
-    wpd_exec_info info;
-    wpd_error e;
-    if (err)
-        done(c->arg, NULL, err);
-    else if (wpd_exec_info_parse(res->body.data, res->body.len, a, &info, &e) != 0)
-        done(c->arg, NULL, &e);
-    else
-        done(c->arg, &info, NULL);
-    wpd_arena_free(a);
+    return wpd_exec_info_parse(body, len, a, r, err);
 }
+
+static void info_emit(wpd_any_fn done, void *arg, const void *r, const wpd_error *err)
+{
+    ((wpd_exec_inspect_fn)done)(arg, r, err);
+}
+
+static const wpd_result_type info_type = {sizeof(wpd_exec_info), info_parse, info_emit};
 
 wpd_call *wpd_exec_inspect(wpd_engine *e, const char *exec_id, wpd_exec_inspect_fn done, void *arg)
 {
@@ -182,5 +156,5 @@ wpd_call *wpd_exec_inspect(wpd_engine *e, const char *exec_id, wpd_exec_inspect_
     wpd_buf_puts(&p, "/exec/");
     wpd_path_escape(&p, exec_id);
     wpd_buf_puts(&p, "/json");
-    return wpd_typed_get(e, &p, inspect_deliver, (wpd_any_fn)done, arg);
+    return wpd_result_get(e, &p, &info_type, (wpd_any_fn)done, arg);
 }

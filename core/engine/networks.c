@@ -7,17 +7,6 @@
 #include "engine/parse.h"
 #include "util/jsonw.h"
 
-static void write_labels(wpd_jsonw *w, const wpd_pair *labels, size_t n)
-{
-    if (!n)
-        return;
-    wpd_jw_key(w, "Labels");
-    wpd_jw_obj_begin(w);
-    for (size_t i = 0; i < n; i++)
-        wpd_jw_kstr(w, labels[i].key, labels[i].value);
-    wpd_jw_obj_end(w);
-}
-
 void wpd_net_create_body(const wpd_net_spec *spec, wpd_buf *out)
 {
     wpd_jsonw w;
@@ -28,33 +17,27 @@ void wpd_net_create_body(const wpd_net_spec *spec, wpd_buf *out)
     wpd_jw_kbool(&w, "EnableIPv6", spec->ipv6);
     if (spec->internal)
         wpd_jw_kbool(&w, "Internal", true);
-    write_labels(&w, spec->labels, spec->n_labels);
+    wpd_write_labels(&w, spec->labels, spec->n_labels);
     wpd_jw_obj_end(&w);
 }
 
-static void id_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+/* the create answer {"Id":..}; the name is what addresses the network,
+ * so an unreadable answer is no failure */
+static int id_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_net_create_fn done = (wpd_net_create_fn)c->done;
-    if (err) {
-        done(c->arg, NULL, err);
-        return;
-    }
-    wpd_json j;
-    wpd_arena *a = wpd_arena_new();
-    const char *id = "";
-    if (wpd_json_parse(&j, res->body.data ? res->body.data : "", res->body.len, NULL) == 0)
-        id = wpd_resp_str(&j, 0, "Id", a);
-    wpd_json_free(&j);
-    done(c->arg, id, NULL);
-    wpd_arena_free(a);
+    (void)err;
+    *(const char **)r = wpd_resp_body_str(body, len, "Id", a);
+    return 0;
 }
+
+static const wpd_result_type id_type = {sizeof(const char *), id_parse, wpd_emit_str};
 
 wpd_call *wpd_net_create(wpd_engine *e, const wpd_net_spec *spec, wpd_net_create_fn done, void *arg)
 {
     wpd_buf body = WPD_BUF_INIT;
     wpd_net_create_body(spec, &body);
     wpd_call_req rq = {.method = "POST", .path = "/networks/create", .body = wpd_buf_cstr(&body)};
-    wpd_call *c = wpd_typed_send(e, id_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call *c = wpd_result_send(e, &id_type, (wpd_any_fn)done, arg, &rq);
     wpd_buf_free(&body);
     return c;
 }
@@ -82,12 +65,6 @@ void wpd_net_connect_body(const char *container, const wpd_net_endpoint *ep, wpd
     wpd_jw_obj_end(&w);
 }
 
-static void done_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    (void)res;
-    ((wpd_done_fn)c->done)(c->arg, err);
-}
-
 wpd_call *wpd_net_connect(wpd_engine *e, const char *network, const char *container,
                           const wpd_net_endpoint *ep, wpd_done_fn done, void *arg)
 {
@@ -97,7 +74,7 @@ wpd_call *wpd_net_connect(wpd_engine *e, const char *network, const char *contai
     wpd_buf_puts(&path, "/connect");
     wpd_net_connect_body(container, ep, &body);
     wpd_call_req rq = {.method = "POST", .path = wpd_buf_cstr(&path), .body = wpd_buf_cstr(&body)};
-    wpd_call *c = wpd_typed_send(e, done_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call *c = wpd_typed_send(e, wpd_deliver_done, (wpd_any_fn)done, arg, &rq);
     wpd_buf_free(&path);
     wpd_buf_free(&body);
     return c;

@@ -69,3 +69,13 @@ int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, w
     }
     return 0;
 }
+
+const char *wpd_resp_body_str(const char *body, size_t len, const char *path, wpd_arena *a)
+{
+    wpd_json j;
+    const char *s = "";
+    if (wpd_json_parse(&j, body ? body : "", body ? len : 0, NULL) == 0)
+        s = wpd_resp_str(&j, 0, path, a);
+    wpd_json_free(&j);
+    return s;
+}

@@ -17,6 +17,9 @@ bool wpd_resp_bool(const wpd_json *j, int obj, const char *path);
 size_t wpd_resp_pairs(const wpd_json *j, int tok, wpd_arena *a, const wpd_pair **out);
 /* The string elements of array tok. */
 size_t wpd_resp_strings(const wpd_json *j, int tok, wpd_arena *a, const char *const **out);
+/* String at path of an answer body that may be empty or unreadable (the
+ * caller has what it needs without it): "" then. */
+const char *wpd_resp_body_str(const char *body, size_t len, const char *path, wpd_arena *a);
 /* Parse body as JSON; on failure err says "<what>: unreadable answer: ...". */
 int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, wpd_error *err);
 

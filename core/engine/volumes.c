@@ -14,39 +14,26 @@ void wpd_vol_create_body(const wpd_vol_spec *spec, wpd_buf *out)
     wpd_jw_obj_begin(&w);
     wpd_jw_kstr(&w, "Name", spec->name);
     wpd_jw_kstr(&w, "Driver", spec->driver ? spec->driver : "local");
-    if (spec->n_labels) {
-        wpd_jw_key(&w, "Labels");
-        wpd_jw_obj_begin(&w);
-        for (size_t i = 0; i < spec->n_labels; i++)
-            wpd_jw_kstr(&w, spec->labels[i].key, spec->labels[i].value);
-        wpd_jw_obj_end(&w);
-    }
+    wpd_write_labels(&w, spec->labels, spec->n_labels);
     wpd_jw_obj_end(&w);
 }
 
-static void name_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
+/* the create answer {"Name":..}; an unreadable answer is no failure */
+static int name_parse(const char *body, size_t len, wpd_arena *a, void *r, wpd_error *err)
 {
-    wpd_vol_create_fn done = (wpd_vol_create_fn)c->done;
-    if (err) {
-        done(c->arg, NULL, err);
-        return;
-    }
-    wpd_json j;
-    wpd_arena *a = wpd_arena_new();
-    const char *name = "";
-    if (wpd_json_parse(&j, res->body.data ? res->body.data : "", res->body.len, NULL) == 0)
-        name = wpd_resp_str(&j, 0, "Name", a);
-    wpd_json_free(&j);
-    done(c->arg, name, NULL);
-    wpd_arena_free(a);
+    (void)err;
+    *(const char **)r = wpd_resp_body_str(body, len, "Name", a);
+    return 0;
 }
+
+static const wpd_result_type name_type = {sizeof(const char *), name_parse, wpd_emit_str};
 
 wpd_call *wpd_vol_create(wpd_engine *e, const wpd_vol_spec *spec, wpd_vol_create_fn done, void *arg)
 {
     wpd_buf body = WPD_BUF_INIT;
     wpd_vol_create_body(spec, &body);
     wpd_call_req rq = {.method = "POST", .path = "/volumes/create", .body = wpd_buf_cstr(&body)};
-    wpd_call *c = wpd_typed_send(e, name_deliver, (wpd_any_fn)done, arg, &rq);
+    wpd_call *c = wpd_result_send(e, &name_type, (wpd_any_fn)done, arg, &rq);
     wpd_buf_free(&body);
     return c;
 }
