@@ -44,12 +44,15 @@ void op_discard(wpd_op *op)
     op_free(op);
 }
 
-void *op_new(wpd_backend *b, const op_class *cls, size_t size, const wpd_step *step)
+void *op_new(wpd_backend *b, const op_class *cls, size_t size, const wpd_step *step,
+             wpd_op_done_fn done, void *arg)
 {
     wpd_op *op = wpd_xcalloc(1, size);
     op->cls = cls;
     op->b = b;
     op->step = step;
+    op->done = done;
+    op->arg = arg;
     if (step) {
         wpd_buf n = WPD_BUF_INIT;
         wpd_container_name(step, &n);
@@ -61,6 +64,13 @@ void *op_new(wpd_backend *b, const op_class *cls, size_t size, const wpd_step *s
     b->ops = op;
     b->n_ops++;
     return op;
+}
+
+bool op_deliver_done(wpd_op *op, const wpd_error *err)
+{
+    if (op->done)
+        op->done(op->arg, err);
+    return true;
 }
 
 static void op_deliver(void *arg)

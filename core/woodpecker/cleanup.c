@@ -48,10 +48,9 @@ typedef struct sync_call {
     bool failed;
     wpd_error err;
     objects *into;
-    wpd_change outcome;
 } sync_call;
 
-static void sync_fail(sync_call *sc, const wpd_error *err)
+static void sync_end(sync_call *sc, const wpd_error *err)
 {
     sc->done = true;
     if (err) {
@@ -65,7 +64,7 @@ static void on_containers(void *arg, const wpd_ctr_summary *v, size_t n, const w
     sync_call *sc = arg;
     for (size_t i = 0; i < n; i++)
         add_object(sc->into, "container", v[i].id, v[i].name);
-    sync_fail(sc, err);
+    sync_end(sc, err);
 }
 
 static void on_networks(void *arg, const wpd_net_summary *v, size_t n, const wpd_error *err)
@@ -73,7 +72,7 @@ static void on_networks(void *arg, const wpd_net_summary *v, size_t n, const wpd
     sync_call *sc = arg;
     for (size_t i = 0; i < n; i++)
         add_object(sc->into, "network", v[i].id, v[i].name);
-    sync_fail(sc, err);
+    sync_end(sc, err);
 }
 
 static void on_volumes(void *arg, const wpd_vol_summary *v, size_t n, const wpd_error *err)
@@ -81,14 +80,13 @@ static void on_volumes(void *arg, const wpd_vol_summary *v, size_t n, const wpd_
     sync_call *sc = arg;
     for (size_t i = 0; i < n; i++)
         add_object(sc->into, "volume", v[i].name, v[i].name);
-    sync_fail(sc, err);
+    sync_end(sc, err);
 }
 
 static void on_removed(void *arg, wpd_change outcome, const wpd_error *err)
 {
-    sync_call *sc = arg;
-    sc->outcome = outcome;
-    sync_fail(sc, err);
+    (void)outcome; /* already gone counts as removed */
+    sync_end(arg, err);
 }
 
 static int run_sync(wpd_engine *e, sync_call *sc, const char *what, wpd_error *err)

@@ -41,12 +41,10 @@ struct output_op {
     bool attach;              /* opened by StartStep (else: logs?follow=1) */
     void (*ready)(void *arg); /* the start waiting for the attach */
     void *ready_arg;
-    bool adopted; /* a TailStep took it over (or the start dropped it) */
-    wpd_output_fn output;
-    wpd_op_done_fn done;
-    void *arg;
-    wpd_buf pending; /* before adoption: [stream][u32 length][bytes]... */
-    bool ended;      /* the stream ended before adoption; how: */
+    bool adopted;         /* a TailStep took it over (or the start dropped it) */
+    wpd_output_fn output; /* with base.arg, as base.done */
+    wpd_buf pending;      /* before adoption: [stream][u32 length][bytes]... */
+    bool ended;           /* the stream ended before adoption; how: */
     wpd_stream_end end;
     bool end_failed;
     wpd_error end_err;
@@ -64,7 +62,7 @@ static void deliver_bytes(output_op *t, int stream, const char *data, size_t len
     if (t->track_sent)
         t->sent_hash[s] = fnv1a(t->sent_hash[s], data, len);
     t->sent_len[s] += len;
-    t->output(t->arg, stream, data, len);
+    t->output(t->base.arg, stream, data, len);
 }
 
 /* ---- reconciliation --------------------------------------------------- */
@@ -90,7 +88,7 @@ static int recon_data(void *arg, int stream, const char *data, size_t len)
     }
     if (len) {
         t->recon_len[s] += len;
-        t->output(t->arg, stream, data, len);
+        t->output(t->base.arg, stream, data, len);
     }
     return 0;
 }
@@ -212,24 +210,16 @@ static void flush_pending(output_op *t)
 
 /* ---- the op ----------------------------------------------------------- */
 
-static bool output_deliver(wpd_op *base, const wpd_error *err)
-{
-    output_op *t = (output_op *)base;
-    if (t->done)
-        t->done(t->arg, err);
-    return true;
-}
-
 static void output_cleanup(wpd_op *base)
 {
     wpd_buf_free(&((output_op *)base)->pending);
 }
 
-static const op_class output_class = {.deliver = output_deliver, .cleanup = output_cleanup};
+static const op_class output_class = {.deliver = op_deliver_done, .cleanup = output_cleanup};
 
 static output_op *output_new(wpd_backend *b, const wpd_step *step)
 {
-    output_op *t = op_new(b, &output_class, sizeof *t, step);
+    output_op *t = op_new(b, &output_class, sizeof *t, step, NULL, NULL);
     t->sent_hash[1] = t->sent_hash[2] = FNV_OFFSET;
     wpd_reconcile policy = b->settings->reconcile_logs;
     t->track_sent =
@@ -290,8 +280,8 @@ wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_f
     if (t) {
         t->adopted = true;
         t->output = output;
-        t->done = done;
-        t->arg = arg;
+        t->base.done = done;
+        t->base.arg = arg;
         flush_pending(t);
         if (t->ended) /* the stream ended before adoption: its ending now */
             output_ending(t, &t->end, t->end_failed ? &t->end_err : NULL);
@@ -300,8 +290,8 @@ wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_f
     t = output_new(b, step);
     t->adopted = true;
     t->output = output;
-    t->done = done;
-    t->arg = arg;
+    t->base.done = done;
+    t->base.arg = arg;
     wpd_output_cbs cbs = {.data = stream_data, .done = stream_done, .arg = t};
     wpd_logs_opts o = {.follow = true};
     t->base.call = wpd_ctr_logs(b->engine, t->base.name, &o, &cbs);

@@ -18,8 +18,6 @@
 
 typedef struct start_op {
     wpd_op base;
-    wpd_op_done_fn done;
-    void *arg;
     wpd_pull_fn pull_fn;
     void *pull_arg;
     char *create_body;
@@ -258,8 +256,7 @@ static bool start_deliver(wpd_op *base, const wpd_error *err)
         output_attach_drop(op->attach);
         op->attach = NULL;
     }
-    op->done(op->arg, err);
-    return true;
+    return op_deliver_done(base, err);
 }
 
 static void start_cleanup(wpd_op *base)
@@ -282,9 +279,7 @@ wpd_op *wpd_backend_start_step(wpd_backend *b, const wpd_step *step, const wpd_k
                                size_t n_env, wpd_pull_fn pull, void *pull_arg, wpd_op_done_fn done,
                                void *arg)
 {
-    start_op *op = op_new(b, &start_class, sizeof *op, step);
-    op->done = done;
-    op->arg = arg;
+    start_op *op = op_new(b, &start_class, sizeof *op, step, done, arg);
     op->pull_fn = pull;
     op->pull_arg = pull_arg;
     wpd_error err;

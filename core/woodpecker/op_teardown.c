@@ -10,8 +10,6 @@ typedef enum teardown_phase { PH_STOP, PH_KILL, PH_REMOVE, PH_END } teardown_pha
 
 typedef struct teardown_op {
     wpd_op base;
-    wpd_op_done_fn done;
-    void *arg;
     teardown_phase phase;
     bool want_remove;
     bool stop_failed;
@@ -86,22 +84,13 @@ static void no_cancel(wpd_op *op)
     (void)op; /* teardown is what cleans up: never cut short */
 }
 
-static bool teardown_deliver(wpd_op *base, const wpd_error *err)
-{
-    teardown_op *op = (teardown_op *)base;
-    op->done(op->arg, err);
-    return true;
-}
-
 static const op_class teardown_class = {
-    .deliver = teardown_deliver, .cancel = no_cancel, .teardown = true};
+    .deliver = op_deliver_done, .cancel = no_cancel, .teardown = true};
 
 static wpd_op *teardown_new(wpd_backend *b, const wpd_step *step, bool remove, wpd_op_done_fn done,
                             void *arg)
 {
-    teardown_op *op = op_new(b, &teardown_class, sizeof *op, step);
-    op->done = done;
-    op->arg = arg;
+    teardown_op *op = op_new(b, &teardown_class, sizeof *op, step, done, arg);
     op->want_remove = remove;
     teardown_next(op);
     return &op->base;

@@ -5,8 +5,7 @@
 
 typedef struct wait_op {
     wpd_op base;
-    wpd_wait_done_fn done;
-    void *arg;
+    wpd_wait_done_fn done; /* base.done is unused: the result is typed */
     wpd_step_result res;
 } wait_op;
 
@@ -51,7 +50,7 @@ static void wait_waited(void *arg, const wpd_ctr_waited *res, const wpd_error *e
 static bool wait_deliver(wpd_op *base, const wpd_error *err)
 {
     wait_op *op = (wait_op *)base;
-    op->done(op->arg, err ? NULL : &op->res, err);
+    op->done(base->arg, err ? NULL : &op->res, err);
     return true;
 }
 
@@ -60,9 +59,8 @@ static const op_class wait_class = {.deliver = wait_deliver};
 wpd_op *wpd_backend_wait_step(wpd_backend *b, const wpd_step *step, wpd_wait_done_fn done,
                               void *arg)
 {
-    wait_op *op = op_new(b, &wait_class, sizeof *op, step);
+    wait_op *op = op_new(b, &wait_class, sizeof *op, step, NULL, arg);
     op->done = done;
-    op->arg = arg;
     op->base.call = wpd_ctr_wait(b->engine, op->base.name, WPD_WAIT_NOT_RUNNING, wait_waited, op);
     return &op->base;
 }

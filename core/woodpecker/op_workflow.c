@@ -13,8 +13,6 @@
 typedef struct setup_op {
     wpd_op base;
     const wpd_workflow *wf;
-    wpd_op_done_fn done;
-    void *arg;
     wpd_call *vol_call, *net_call;
     int pending; /* calls (or a retry) not finished */
     int net_attempts;
@@ -94,13 +92,6 @@ static void setup_cancel(wpd_op *base)
     }
 }
 
-static bool setup_deliver(wpd_op *base, const wpd_error *err)
-{
-    setup_op *op = (setup_op *)base;
-    op->done(op->arg, err);
-    return true;
-}
-
 static void setup_cleanup(wpd_op *base)
 {
     setup_op *op = (setup_op *)base;
@@ -109,15 +100,13 @@ static void setup_cleanup(wpd_op *base)
 }
 
 static const op_class setup_class = {
-    .deliver = setup_deliver, .cancel = setup_cancel, .cleanup = setup_cleanup};
+    .deliver = op_deliver_done, .cancel = setup_cancel, .cleanup = setup_cleanup};
 
 wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_op_done_fn done,
                                    void *arg)
 {
-    setup_op *op = op_new(b, &setup_class, sizeof *op, NULL);
+    setup_op *op = op_new(b, &setup_class, sizeof *op, NULL, done, arg);
     op->wf = wf;
-    op->done = done;
-    op->arg = arg;
     op->pending = 2;
     const wpd_pair label = {"wp_workflow", wf->id};
     bool labelled = wf->id && *wf->id;
@@ -133,8 +122,6 @@ wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_o
 typedef struct destroy_wf_op {
     wpd_op base;
     const wpd_workflow *wf;
-    wpd_op_done_fn done;
-    void *arg;
     size_t pending_children;
     int pending; /* volume and network removals not finished */
     int vol_attempts, net_attempts;
@@ -234,13 +221,6 @@ static void no_cancel(wpd_op *op)
     (void)op; /* DestroyWorkflow is what cleans up: it always runs to its end */
 }
 
-static bool wf_deliver(wpd_op *base, const wpd_error *err)
-{
-    destroy_wf_op *op = (destroy_wf_op *)base;
-    op->done(op->arg, err);
-    return true;
-}
-
 static void wf_cleanup(wpd_op *base)
 {
     destroy_wf_op *op = (destroy_wf_op *)base;
@@ -251,15 +231,13 @@ static void wf_cleanup(wpd_op *base)
 }
 
 static const op_class destroy_wf_class = {
-    .deliver = wf_deliver, .cancel = no_cancel, .cleanup = wf_cleanup, .teardown = true};
+    .deliver = op_deliver_done, .cancel = no_cancel, .cleanup = wf_cleanup, .teardown = true};
 
 wpd_op *wpd_backend_destroy_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_op_done_fn done,
                                      void *arg)
 {
-    destroy_wf_op *op = op_new(b, &destroy_wf_class, sizeof *op, NULL);
+    destroy_wf_op *op = op_new(b, &destroy_wf_class, sizeof *op, NULL, done, arg);
     op->wf = wf;
-    op->done = done;
-    op->arg = arg;
     op->pending_children = 1; /* released below, so zero steps work */
     for (size_t s = 0; s < wf->n_stages; s++) {
         for (size_t k = 0; k < wf->stages[s].n_steps; k++) {

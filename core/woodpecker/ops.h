@@ -53,6 +53,9 @@ struct wpd_op {
     wpd_backend *b;
     const wpd_step *step; /* NULL for workflow ops */
     char *name;           /* the step's container name wp_<uuid> */
+    wpd_op_done_fn done;  /* the caller's callback (NULL: none yet, or the op
+                             has one of another type of its own) */
+    void *arg;
     wpd_op *prev, *next;
     wpd_call *call;   /* the engine call in flight */
     wpd_timer *timer; /* deferred completion, retries */
@@ -64,7 +67,10 @@ struct wpd_op {
 };
 
 /* A zeroed op of `size` bytes, linked into b; step may be NULL. */
-void *op_new(wpd_backend *b, const op_class *cls, size_t size, const wpd_step *step);
+void *op_new(wpd_backend *b, const op_class *cls, size_t size, const wpd_step *step,
+             wpd_op_done_fn done, void *arg);
+/* op_class.deliver of ops whose result is done(arg, err) alone. */
+bool op_deliver_done(wpd_op *op, const wpd_error *err);
 /* End the op (once): its result is delivered from the loop. A canceled op
  * reports WPD_ERR_CANCELED whatever err says. */
 void op_finish(wpd_op *op, const wpd_error *err);
