@@ -31,6 +31,10 @@ int cli_engines_init(cli_engines *es, char **specs, size_t n_specs, const char *
                      wpd_error *err)
 {
     memset(es, 0, sizeof *es);
+    if (host && !*host)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "-H/--host: the endpoint is empty (give a URI such as "
+                             "unix:///var/run/docker.sock, or leave -H out to use DOCKER_HOST)");
     if (n_specs) {
         if (host)
             return wpd_error_set(err, WPD_ERR_USAGE, 0, "use either -H/--host or --engine");

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "engines.h"
 #include "output.h"
+#include "printable.h"
 
 void help_exec(FILE *out)
 {
@@ -29,6 +30,8 @@ void help_exec(FILE *out)
         "                            step start/result lines and a summary table;\n"
         "                            json: one JSON event object per line on stdout\n"
         "      --color WHEN          auto (default), always or never\n"
+        "      (text mode shows control characters and escape sequences in names,\n"
+        "      messages and log lines as \\n, \\xNN or \\uNNNN; log lines keep their colours)\n"
         "\n"
         "Engine:\n"
         "  -H, --host URI            engine endpoint        (WOODPECKER_BACKEND_DOCKER_HOST, "
@@ -68,8 +71,9 @@ void help_exec(FILE *out)
         "                            (WPDOCK_RECONCILE_LOGS)\n"
         "\n"
         "JSON events (--log-format json; every event also carries \"engine\":NAME):\n"
-        "  {\"event\":\"workflow\",\"workflow\":W,\"status\":\"started\"|\"success\"|\"failure\"|"
-        "\"canceled\"|\"error\",\"error\":MSG?}\n"
+        "  {\"event\":\"workflow\",\"workflow\":W,\"workflow_id\":ID,\"status\":\"started\"|\n"
+        "   \"success\"|\"failure\"|\"canceled\"|\"error\",\"error\":MSG?}  (ID: what\n"
+        "   `wpdock cleanup --workflow ID` takes if this run is killed)\n"
         "  {\"event\":\"step\",\"workflow\":W,\"step\":NAME,\"uuid\":U,\"status\":\"started\"|"
         "\"success\"|\"failure\"|\"skipped\"|\"canceled\"|\"error\",\"exit_code\":N?,\n"
         "   \"oom_killed\":B?,\"started\":UNIX?,\"finished\":UNIX?,\"error\":MSG?}\n"
@@ -125,22 +129,30 @@ static void on_signal(int signo, void *arg)
         wpd_run_cancel(st->runs[i], hurry);
 }
 
+/* s escaped, then spaces up to `width` columns. */
+static void put_cell(FILE *o, const char *s, size_t width)
+{
+    fputs_printable(s, o);
+    for (size_t w = printable_width(s); w < width; w++)
+        putc(' ', o);
+}
+
 static void print_summary(struct exec_state *st, wpd_workflow **wfs)
 {
     FILE *o = st->out.out;
-    int wl = (int)strlen("WORKFLOW"), sl = (int)strlen("(workflow)");
+    size_t wl = strlen("WORKFLOW"), sl = strlen("(workflow)");
     for (size_t w = 0; w < st->n_runs; w++) {
-        int l = (int)strlen(wpd_workflow_label(wfs[w]));
+        size_t l = printable_width(wpd_workflow_label(wfs[w]));
         wl = l > wl ? l : wl;
         for (size_t i = 0; i < wpd_run_step_count(st->runs[w]); i++) {
             wpd_step_summary s;
             wpd_run_step_summary(st->runs[w], i, &s);
-            l = (int)strlen(s.name);
+            l = printable_width(s.name);
             sl = l > sl ? l : sl;
         }
     }
-    fprintf(o, "\n%-*s  %-*s  %-9s %-5s %s\n", wl, "WORKFLOW", sl, "STEP", "STATUS", "EXIT",
-            "DURATION");
+    fprintf(o, "\n%-*s  %-*s  %-9s %-5s %s\n", (int)wl, "WORKFLOW", (int)sl, "STEP", "STATUS",
+            "EXIT", "DURATION");
     for (size_t w = 0; w < st->n_runs; w++) {
         const char *label = wpd_workflow_label(wfs[w]);
         size_t n = wpd_run_step_count(st->runs[w]);
@@ -152,11 +164,13 @@ static void print_summary(struct exec_state *st, wpd_workflow **wfs)
                 snprintf(exitbuf, sizeof exitbuf, "%d", s.exit_code);
             if (s.duration > 0)
                 snprintf(dur, sizeof dur, "%.1fs", s.duration);
-            fprintf(o, "%-*s  %-*s  %-9s %-5s %s%s\n", wl, label, sl, s.name, s.status, exitbuf,
-                    dur, s.detached ? " (detached)" : "");
+            put_cell(o, label, wl + 2);
+            put_cell(o, s.name, sl + 2);
+            fprintf(o, "%-9s %-5s %s%s\n", s.status, exitbuf, dur, s.detached ? " (detached)" : "");
         }
-        fprintf(o, "%-*s  %-*s  %s\n", wl, label, sl, "(workflow)",
-                wpd_run_status_name(wpd_run_get_status(st->runs[w])));
+        put_cell(o, label, wl + 2);
+        put_cell(o, "(workflow)", sl + 2);
+        fprintf(o, "%s\n", wpd_run_status_name(wpd_run_get_status(st->runs[w])));
     }
 }
 
@@ -168,9 +182,31 @@ enum {
     OPT_PLACE,
 };
 
-#define MAX_MULTI 64
+/* The command line of `wpdock exec`; every list holds at most argc items,
+ * in command-line order. */
+typedef struct exec_args {
+    const char *host;
+    bool json;
+    int color;                          /* -1 auto, 0 never, 1 always */
+    const char **set_name, **set_value; /* setting flags; later ones win */
+    size_t n_set;
+    char **engine_specs;
+    size_t n_engine_specs;
+    char **places;
+    size_t n_places;
+    int first_file, n_files; /* argv[first_file...] */
+} exec_args;
 
-int cmd_exec(int argc, char **argv)
+static void exec_args_free(exec_args *a)
+{
+    free(a->set_name);
+    free(a->set_value);
+    free(a->engine_specs);
+    free(a->places);
+}
+
+/* WPD_EXIT_OK, or WPD_EXIT_USAGE after printing what was wrong. */
+static int parse_exec_args(int argc, char **argv, exec_args *a)
 {
     static const char *const setting_flags[] = {
         "network",          "volumes",          "ipv6",           "stop-timeout",
@@ -188,27 +224,24 @@ int cmd_exec(int argc, char **argv)
         opts[no++] = (struct option){setting_flags[i], required_argument, 0, OPT_SETTING};
     opts[no] = (struct option){0, 0, 0, 0};
 
-    const char *host = NULL;
-    bool json = false;
-    int color = -1;
-    const char *set_name[32];
-    const char *set_value[32];
-    size_t n_set = 0;
-    char *engine_specs[MAX_MULTI];
-    size_t n_engine_specs = 0;
-    char *places[MAX_MULTI];
-    size_t n_places = 0;
+    memset(a, 0, sizeof *a);
+    a->color = -1;
+    size_t n = (size_t)argc + 1;
+    a->set_name = calloc(n, sizeof *a->set_name);
+    a->set_value = calloc(n, sizeof *a->set_value);
+    a->engine_specs = calloc(n, sizeof *a->engine_specs);
+    a->places = calloc(n, sizeof *a->places);
     int c, idx = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:H:", opts, &idx)) != -1) {
         switch (c) {
-        case 'H': host = optarg; break;
+        case 'H': a->host = optarg; break;
         case OPT_LOG_FORMAT:
             if (strcmp(optarg, "json") == 0)
-                json = true;
+                a->json = true;
             else if (strcmp(optarg, "text") == 0)
-                json = false;
+                a->json = false;
             else {
                 cli_error("exec: --log-format must be text or json, not \"%s\"", optarg);
                 return WPD_EXIT_USAGE;
@@ -216,32 +249,21 @@ int cmd_exec(int argc, char **argv)
             break;
         case OPT_COLOR:
             if (strcmp(optarg, "always") == 0)
-                color = 1;
+                a->color = 1;
             else if (strcmp(optarg, "never") == 0)
-                color = 0;
+                a->color = 0;
             else if (strcmp(optarg, "auto") == 0)
-                color = -1;
+                a->color = -1;
             else {
                 cli_error("exec: --color must be auto, always or never, not \"%s\"", optarg);
                 return WPD_EXIT_USAGE;
             }
             break;
-        case OPT_ENGINE:
-        case OPT_PLACE:
-            if ((c == OPT_ENGINE ? n_engine_specs : n_places) == MAX_MULTI) {
-                cli_error("exec: too many --%s options", opts[idx].name);
-                return WPD_EXIT_USAGE;
-            }
-            if (c == OPT_ENGINE)
-                engine_specs[n_engine_specs++] = optarg;
-            else
-                places[n_places++] = optarg;
-            break;
+        case OPT_ENGINE: a->engine_specs[a->n_engine_specs++] = optarg; break;
+        case OPT_PLACE: a->places[a->n_places++] = optarg; break;
         case OPT_SETTING:
-            if (n_set < 32) {
-                set_name[n_set] = opts[idx].name;
-                set_value[n_set++] = optarg;
-            }
+            a->set_name[a->n_set] = opts[idx].name;
+            a->set_value[a->n_set++] = optarg;
             break;
         case ':':
             cli_error("exec: option \"%s\" needs a value", argv[optind - 1]);
@@ -251,11 +273,24 @@ int cmd_exec(int argc, char **argv)
             return WPD_EXIT_USAGE;
         }
     }
-    int n_files = argc - optind;
-    if (n_files <= 0) {
+    a->first_file = optind;
+    a->n_files = argc - optind;
+    if (a->n_files <= 0) {
         cli_error("exec: no workflow file given (usage: wpdock exec [OPTIONS] FILE.json...)");
         return WPD_EXIT_USAGE;
     }
+    return WPD_EXIT_OK;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+    exec_args args;
+    if (parse_exec_args(argc, argv, &args) != WPD_EXIT_OK) {
+        exec_args_free(&args);
+        return WPD_EXIT_USAGE;
+    }
+    const bool json = args.json;
+    const int n_files = args.n_files;
 
     /* 1. everything that can be checked without the engine */
     wpd_error err;
@@ -271,7 +306,7 @@ int cmd_exec(int argc, char **argv)
     wpd_signal *sigint = NULL, *sigterm = NULL;
 
     for (int i = 0; i < n_files; i++) {
-        const char *path = argv[optind + i];
+        const char *path = argv[args.first_file + i];
         if (strcmp(path, "-") == 0 && ++stdin_uses > 1) {
             cli_error("exec: \"-\" (stdin) can be given only once");
             rc = WPD_EXIT_USAGE;
@@ -292,32 +327,38 @@ int cmd_exec(int argc, char **argv)
         rc = WPD_EXIT_USAGE;
         goto out;
     }
-    for (size_t i = 0; i < n_set; i++) {
-        if (strcmp(set_name[i], "api-version") == 0) {
-            setenv("WOODPECKER_BACKEND_DOCKER_API_VERSION", set_value[i], 1);
+    for (size_t i = 0; i < args.n_set; i++) {
+        if (strcmp(args.set_name[i], "api-version") == 0) {
+            setenv("WOODPECKER_BACKEND_DOCKER_API_VERSION", args.set_value[i], 1);
             continue;
         }
-        if (strcmp(set_name[i], "cert-path") == 0)
-            setenv("WOODPECKER_BACKEND_DOCKER_CERT_PATH", set_value[i], 1);
-        if (strcmp(set_name[i], "tls-verify") == 0)
-            setenv("WOODPECKER_BACKEND_DOCKER_TLS_VERIFY", set_value[i], 1);
-        if (wpd_settings_set(settings, set_name[i], set_value[i], &err) != 0) {
+        if (strcmp(args.set_name[i], "cert-path") == 0)
+            setenv("WOODPECKER_BACKEND_DOCKER_CERT_PATH", args.set_value[i], 1);
+        if (strcmp(args.set_name[i], "tls-verify") == 0)
+            setenv("WOODPECKER_BACKEND_DOCKER_TLS_VERIFY", args.set_value[i], 1);
+        if (wpd_settings_set(settings, args.set_name[i], args.set_value[i], &err) != 0) {
             cli_error("exec: %s", err.message);
             rc = WPD_EXIT_USAGE;
             goto out;
         }
     }
 
-    /* 2. engines and placement */
-    if (cli_engines_init(&es, engine_specs, n_engine_specs, host, &err) != 0) {
+    if (wpd_settings_validate(settings, &err) != 0) {
         cli_error("exec: %s", err.message);
         rc = WPD_EXIT_USAGE;
         goto out;
     }
-    for (size_t i = 0; i < n_places; i++) {
-        char *eq = strrchr(places[i], '=');
-        if (!eq || eq == places[i] || !eq[1]) {
-            cli_error("exec: --place \"%s\" is not FILE=ENGINE", places[i]);
+
+    /* 2. engines and placement */
+    if (cli_engines_init(&es, args.engine_specs, args.n_engine_specs, args.host, &err) != 0) {
+        cli_error("exec: %s", err.message);
+        rc = WPD_EXIT_USAGE;
+        goto out;
+    }
+    for (size_t i = 0; i < args.n_places; i++) {
+        char *eq = strrchr(args.places[i], '=');
+        if (!eq || eq == args.places[i] || !eq[1]) {
+            cli_error("exec: --place \"%s\" is not FILE=ENGINE", args.places[i]);
             rc = WPD_EXIT_USAGE;
             goto out;
         }
@@ -325,10 +366,10 @@ int cmd_exec(int argc, char **argv)
         cli_engine *ce = cli_engines_find(&es, eq + 1);
         int file = -1;
         for (int k = 0; k < n_files; k++)
-            if (strcmp(argv[optind + k], places[i]) == 0)
+            if (strcmp(argv[args.first_file + k], args.places[i]) == 0)
                 file = k;
         if (!ce || file < 0) {
-            cli_error("exec: --place %s=%s: %s", places[i], eq + 1,
+            cli_error("exec: --place %s=%s: %s", args.places[i], eq + 1,
                       !ce ? "no engine of that name (see --engine)"
                           : "no such workflow file given");
             rc = WPD_EXIT_USAGE;
@@ -363,8 +404,8 @@ int cmd_exec(int argc, char **argv)
     for (int i = 0; i < n_files; i++) {
         if (placed[i]) {
             if (!placed[i]->up) {
-                cli_error("exec: %s is placed on engine %s, which is unreachable", argv[optind + i],
-                          placed[i]->name);
+                cli_error("exec: %s is placed on engine %s, which is unreachable",
+                          argv[args.first_file + i], placed[i]->name);
                 rc = WPD_EXIT_ENGINE;
                 goto out;
             }
@@ -380,7 +421,7 @@ int cmd_exec(int argc, char **argv)
     /* 3. run everything on the loop */
     st.out.out = stdout;
     st.out.json = json;
-    st.out.color = !json && (color == 1 || (color == -1 && isatty(STDOUT_FILENO)));
+    st.out.color = !json && (args.color == 1 || (args.color == -1 && isatty(STDOUT_FILENO)));
     st.out.multi = n_files > 1;
     st.out.live = !json && isatty(STDOUT_FILENO);
     output_attach(&st.out, r);
@@ -435,5 +476,6 @@ out:
     for (int i = 0; i < n_files; i++)
         wpd_workflow_free(wfs[i]);
     free(wfs);
+    exec_args_free(&args);
     return rc;
 }

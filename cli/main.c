@@ -1,10 +1,12 @@
 /* main.c - `wpdock` entry point: global options and command dispatch. */
+#define _GNU_SOURCE /* vasprintf */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "printable.h"
 
 static const cli_command commands[] = {
     {"exec", "run workflow files (Woodpecker backend Config JSON)", cmd_exec, help_exec},
@@ -15,13 +17,24 @@ static const cli_command commands[] = {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
+/* "wpdock: " + prefix + the message, escaped, + newline on stderr. */
+static void report(const char *prefix, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    fputs("wpdock: ", stderr);
+    fputs(prefix, stderr);
+    fputs_printable(msg ? msg : fmt, stderr);
+    fputc('\n', stderr);
+    free(msg);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("wpdock: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report("", fmt, ap);
     va_end(ap);
 }
 
@@ -29,9 +42,7 @@ void cli_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("wpdock: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report("warning: ", fmt, ap);
     va_end(ap);
 }
 

@@ -8,34 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t len;
-    uint32_t min;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0)
-        len = 2, min = 0x80;
-    else if ((c & 0xF0) == 0xE0)
-        len = 3, min = 0x800;
-    else if ((c & 0xF8) == 0xF0)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    uint32_t cp = c & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
+#include "printable.h"
 
 void json_put_string(FILE *out, const char *s, size_t n)
 {
@@ -92,6 +65,8 @@ static void json_event(output *o, const wpd_event *ev)
         jkey_str(out, "engine", ev->engine);
     switch (ev->type) {
     case WPD_EVENT_WORKFLOW:
+        if (ev->workflow_id)
+            jkey_str(out, "workflow_id", ev->workflow_id);
         jkey_str(out, "status", ev->status);
         if (ev->error)
             jkey_str(out, "error", ev->error);
@@ -146,10 +121,10 @@ static void step_prefix(output *o, const wpd_event *ev, const char *suffix)
     /* plain stdio calls: this runs for every log line */
     putc('[', o->out);
     if (o->multi) {
-        fputs(ev->workflow, o->out);
+        fputs_printable(ev->workflow, o->out);
         putc('/', o->out);
     }
-    fputs(ev->step, o->out);
+    fputs_printable(ev->step, o->out);
     fputs(suffix, o->out);
     putc(']', o->out);
     if (o->color)
@@ -200,10 +175,13 @@ static void format_bytes(char *buf, size_t n, int64_t v)
 static void pull_line(output *o, const wpd_event *ev)
 {
     step_prefix(o, ev, "");
-    if (*ev->layer)
-        fprintf(o->out, "pull %s: %s", ev->layer, ev->status);
-    else
-        fprintf(o->out, "pull: %s", ev->status);
+    fputs("pull", o->out);
+    if (*ev->layer) {
+        putc(' ', o->out);
+        fputs_printable(ev->layer, o->out);
+    }
+    fputs(": ", o->out);
+    fputs_printable(ev->status, o->out);
     if (ev->total > 0) {
         char cur[32], tot[32];
         format_bytes(cur, sizeof cur, ev->current);
@@ -235,6 +213,21 @@ static void pull_live(output *o, const wpd_event *ev)
     o->live_keys[o->n_live++] = key;
 }
 
+/* A diagnostic on stderr, in both output formats. */
+static void notice(const wpd_event *ev)
+{
+    fputs("wpdock: warning: ", stderr);
+    fputs_printable(ev->workflow, stderr);
+    fputs(": ", stderr);
+    if (ev->step) {
+        putc('[', stderr);
+        fputs_printable(ev->step, stderr);
+        fputs("] ", stderr);
+    }
+    fputs_printable(ev->error, stderr);
+    putc('\n', stderr);
+}
+
 static void text_event(output *o, const wpd_event *ev)
 {
     FILE *out = o->out;
@@ -242,29 +235,42 @@ static void text_event(output *o, const wpd_event *ev)
         live_reset(o);
     switch (ev->type) {
     case WPD_EVENT_WORKFLOW:
-        if (strcmp(ev->status, "started") == 0)
-            fprintf(out, "=== %s: started\n", ev->workflow);
-        else if (ev->error)
-            fprintf(out, "=== %s: %s: %s\n", ev->workflow, ev->status, ev->error);
-        else
-            fprintf(out, "=== %s: %s\n", ev->workflow, ev->status);
+        fputs("=== ", out);
+        fputs_printable(ev->workflow, out);
+        fputs(": ", out);
+        fputs_printable(ev->status, out);
+        if (strcmp(ev->status, "started") == 0 && ev->workflow_id) {
+            fputs(" (workflow id ", out);
+            fputs_printable(ev->workflow_id, out);
+            putc(')', out);
+        }
+        if (ev->error) {
+            fputs(": ", out);
+            fputs_printable(ev->error, out);
+        }
+        putc('\n', out);
         break;
     case WPD_EVENT_STEP:
         step_prefix(o, ev, "");
         if (strcmp(ev->status, "started") == 0) {
-            fprintf(out, "--- started: image %s%s\n", ev->image, ev->detached ? " (detached)" : "");
-        } else if (ev->has_exit_code) {
-            fprintf(out, "--- %s (exit code %d%s)%s%s\n", ev->status, ev->exit_code,
-                    ev->oom_killed ? ", OOM killed" : "", ev->error ? ": " : "",
-                    ev->error ? ev->error : "");
-        } else {
-            fprintf(out, "--- %s%s%s\n", ev->status, ev->error ? ": " : "",
-                    ev->error ? ev->error : "");
+            fputs("--- started: image ", out);
+            fputs_printable(ev->image, out);
+            fputs(ev->detached ? " (detached)\n" : "\n", out);
+            break;
         }
+        fputs("--- ", out);
+        fputs_printable(ev->status, out);
+        if (ev->has_exit_code)
+            fprintf(out, " (exit code %d%s)", ev->exit_code, ev->oom_killed ? ", OOM killed" : "");
+        if (ev->error) {
+            fputs(": ", out);
+            fputs_printable(ev->error, out);
+        }
+        putc('\n', out);
         break;
     case WPD_EVENT_LOG:
         step_prefix(o, ev, strcmp(ev->stream, "stderr") == 0 ? ":stderr" : "");
-        fwrite(ev->line, 1, ev->line_len, out);
+        put_printable(out, ev->line, ev->line_len, true);
         putc('\n', out);
         break;
     case WPD_EVENT_PULL:
@@ -275,12 +281,7 @@ static void text_event(output *o, const wpd_event *ev)
             putc('\n', out);
         }
         break;
-    case WPD_EVENT_NOTICE:
-        if (ev->step)
-            fprintf(stderr, "wpdock: warning: %s: [%s] %s\n", ev->workflow, ev->step, ev->error);
-        else
-            fprintf(stderr, "wpdock: warning: %s: %s\n", ev->workflow, ev->error);
-        break;
+    case WPD_EVENT_NOTICE: notice(ev); break;
     }
 }
 
@@ -288,8 +289,7 @@ void output_event(output *o, const wpd_event *ev)
 {
     if (o->json) {
         if (ev->type == WPD_EVENT_NOTICE) {
-            fprintf(stderr, "wpdock: warning: %s: %s%s%s%s\n", ev->workflow, ev->step ? "[" : "",
-                    ev->step ? ev->step : "", ev->step ? "] " : "", ev->error);
+            notice(ev);
             return;
         }
         json_event(o, ev);

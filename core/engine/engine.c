@@ -11,6 +11,7 @@
 
 #include <wpdock/endpoint.h>
 
+#include "util/buf.h"
 #include "util/json.h"
 
 struct wpd_engine {
@@ -221,7 +222,7 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         lookup = env_lookup;
     if (!endpoint || !*endpoint)
         endpoint = wpd_endpoint_from_env(lookup, ctx);
-    /* only the scheme here: the plugin validates the rest */
+    /* only the scheme here: the plugin serving it validates the rest */
     char scheme[32];
     const char *sep = strstr(endpoint, "://");
     size_t sl = sep ? (size_t)(sep - endpoint) : 0;
@@ -231,23 +232,27 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         ok = isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
         scheme[i] = c;
     }
-    /* a malformed URI is a usage error; "scheme://" alone is left to the
-     * plugin (podman:// means "find the socket") */
-    wpd_endpoint ep;
-    char perr[256] = "";
-    if (!ok || (sep[3] && wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr) != 0)) {
-        if (!ok)
-            wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr);
+    if (!ok) {
+        wpd_endpoint ep;
+        char perr[256] = "";
+        wpd_endpoint_parse(endpoint, &ep, perr, sizeof perr);
         wpd_error_set(err, WPD_ERR_USAGE, 0, "engine endpoint: %s", perr);
         return NULL;
     }
     scheme[sl] = '\0';
     const wpd_plugin_info *pi = wpd_plugins_for_scheme(reg, scheme);
     if (!pi) {
-        wpd_error_set(err, WPD_ERR_PLUGIN, 0,
-                      "no transport plugin serves \"%s://\" (endpoint %s); `wpdock plugins` "
-                      "lists the plugins found and why any were refused",
-                      scheme, endpoint);
+        wpd_buf served = WPD_BUF_INIT;
+        for (size_t i = 0; i < wpd_plugins_count(reg); i++)
+            for (const char *const *sc = wpd_plugins_get(reg, i)->plugin->schemes; *sc; sc++)
+                wpd_buf_printf(&served, "%s%s://", served.len ? ", " : "", *sc);
+        size_t refused = wpd_plugins_refused_count(reg);
+        wpd_error_set(err, WPD_ERR_USAGE, 0,
+                      "engine endpoint %s: no transport plugin serves \"%s://\"; served: %s%s",
+                      endpoint, scheme, served.len ? served.data : "none",
+                      refused ? " (some plugin files were refused: `wpdock plugins` says why)"
+                              : " (`wpdock plugins` lists the plugins found)");
+        wpd_buf_free(&served);
         return NULL;
     }
     wpd_engine *e = wpd_xcalloc(1, sizeof *e);
@@ -262,8 +267,12 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         snprintf(e->pinned, sizeof e->pinned, "%s", pin);
     wpd_transport_options opts = {sizeof opts, lookup, ctx};
     char msg[WPD_TRANSPORT_MSG_MAX] = "";
-    if (pi->plugin->open(endpoint, &opts, &e->setup, msg, sizeof msg) != 0) {
-        wpd_error_set(err, WPD_ERR_CONNECT, 0, "%s: %s", e->label,
+    int orc = pi->plugin->open(endpoint, &opts, &e->setup, msg, sizeof msg);
+    if (orc != 0) {
+        /* WPD_TRANSPORT_BAD_ENDPOINT: the URI itself is wrong (a usage
+         * error); anything else: the engine cannot be reached as set up */
+        wpd_error_set(err, orc == WPD_TRANSPORT_BAD_ENDPOINT ? WPD_ERR_USAGE : WPD_ERR_CONNECT, 0,
+                      "%s: %s", e->label,
                       msg[0] ? msg : "the transport plugin refused the endpoint");
         wpd_engine_free(e);
         return NULL;

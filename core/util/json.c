@@ -181,7 +181,7 @@ static int parse_root_primitive(wpd_json *j, size_t first, wpd_error *err)
     if (rest < j->len)
         return fail_at(j, err, rest, "unexpected data after the top-level value");
     j->toks = wpd_xmalloc(sizeof *j->toks);
-    j->toks[0] = (wpd_json_tok){(wpd_json_type)type, (int)first, (int)e, 0, -1};
+    j->toks[0] = (wpd_json_tok){(wpd_json_type)type, (int)first, (int)e, 0, -1, 1};
     j->ntoks = 1;
     return 0;
 }
@@ -412,6 +412,49 @@ out:
     return rc;
 }
 
+/* Refuse nesting deeper than WPD_JSON_MAX_DEPTH before jsmn sees the text
+ * (brackets inside strings do not count). */
+static int check_depth(wpd_json *j, wpd_error *err)
+{
+    const char *s = j->src;
+    int depth = 0;
+    for (size_t k = 0; k < j->len; k++) {
+        char c = s[k];
+        if (c == '"') {
+            for (k++; k < j->len && s[k] != '"'; k++)
+                if (s[k] == '\\')
+                    k++;
+            continue;
+        }
+        if (c == '[' || c == '{') {
+            if (++depth > WPD_JSON_MAX_DEPTH)
+                return fail_at(j, err, k, "nested deeper than %d levels", WPD_JSON_MAX_DEPTH);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* Fill in every token's `next` (the index after its subtree): children
+ * come after their parent, so one backward pass sees them first. */
+static void link_subtrees(wpd_json *j)
+{
+    wpd_json_tok *t = j->toks;
+    for (int i = j->ntoks - 1; i >= 0; i--) {
+        if (t[i].type == WPD_JSON_OBJECT || t[i].type == WPD_JSON_ARRAY) {
+            int c = i + 1;
+            for (int m = 0; m < t[i].size && c < j->ntoks; m++)
+                c = t[c].next;
+            t[i].next = c;
+        } else if (t[i].size > 0 && i + 1 < j->ntoks) {
+            t[i].next = t[i + 1].next; /* an object key: after its value */
+        } else {
+            t[i].next = i + 1;
+        }
+    }
+}
+
 int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
 {
     memset(j, 0, sizeof *j);
@@ -428,16 +471,25 @@ int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
     if (src[first] != '{' && src[first] != '[' && src[first] != '"')
         return parse_root_primitive(j, first, err);
 
+    if (check_depth(j, err))
+        return -1;
+
     jsmn_parser p;
     jsmn_init(&p);
-    unsigned cap = (unsigned)(len / 8 + 16);
+    size_t want = len / 8 + 16;
+    unsigned cap = want < WPD_JSON_MAX_TOKENS ? (unsigned)want : WPD_JSON_MAX_TOKENS;
     jsmntok_t *jt = wpd_xmalloc(cap * sizeof *jt);
     int r;
     for (;;) {
         r = jsmn_parse(&p, src, len, jt, cap);
         if (r != JSMN_ERROR_NOMEM)
             break;
-        cap *= 2;
+        if (cap == WPD_JSON_MAX_TOKENS) {
+            free(jt);
+            return fail_at(j, err, p.pos < len ? p.pos : len, "more than %d values",
+                           WPD_JSON_MAX_TOKENS);
+        }
+        cap = cap > WPD_JSON_MAX_TOKENS / 2 ? WPD_JSON_MAX_TOKENS : cap * 2;
         jt = wpd_xrealloc(jt, cap * sizeof *jt);
     }
     if (r == JSMN_ERROR_INVAL) {
@@ -482,7 +534,10 @@ int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
         o->parent = in->parent;
     }
     free(jt);
-    return validate(j, err);
+    if (validate(j, err))
+        return -1;
+    link_subtrees(j);
+    return 0;
 }
 
 void wpd_json_free(wpd_json *j)

@@ -34,7 +34,15 @@ typedef enum wpd_json_type {
 typedef struct wpd_json_tok {
     wpd_json_type type;
     int start, end, size, parent;
+    int next; /* index of the token after this one's subtree (a key's: after its value) */
 } wpd_json_tok;
+
+/* Limits every document is held to, so that hostile input costs bounded
+ * memory and time: nesting deeper than WPD_JSON_MAX_DEPTH arrays/objects or
+ * more than WPD_JSON_MAX_TOKENS values (keys count) is refused. jsmn's cost
+ * grows with depth times values, so both bounds keep a parse linear. */
+#define WPD_JSON_MAX_DEPTH 128
+#define WPD_JSON_MAX_TOKENS (4 * 1024 * 1024)
 
 typedef struct wpd_json {
     const char *src; /* not owned; must outlive the wpd_json */
@@ -50,7 +58,7 @@ typedef struct wpd_json {
 
 /* Parse and fully validate src[0..len) (RFC 8259: exact literals, number
  * grammar, separators, no trailing data; any root value, including a bare
- * primitive such as `3`). *j is overwritten; free it with wpd_json_free
+ * primitive such as `3`), within the limits above. *j is overwritten; free it with wpd_json_free
  * (also safe after a failure). On failure returns -1, fills the err_* fields
  * and sets err (kind WPD_ERR_PROTOCOL) to
  * "invalid JSON at line L, column C (byte O): <what>"; callers that parse
@@ -65,7 +73,7 @@ const char *wpd_json_type_name(wpd_json_type t);
 int wpd_json_type_of(const wpd_json *j, int tok);
 
 /* Index of the token after tok's whole subtree (for an object key: after
- * its value). */
+ * its value), in constant time. */
 int wpd_json_skip(const wpd_json *j, int tok);
 
 /* Value token of `key` in object obj, or -1. Keys are compared after
@@ -92,6 +100,7 @@ size_t wpd_json_unescape(const char *in, size_t n, char *out);
 char *wpd_json_str(const wpd_json *j, int tok);
 char *wpd_json_strn(const wpd_json *j, int tok, size_t *len);
 char *wpd_json_str_arena(const wpd_json *j, int tok, wpd_arena *a);
+char *wpd_json_strn_arena(const wpd_json *j, int tok, wpd_arena *a, size_t *len);
 
 /* Compare an unescaped string token with s (false when tok is not a
  * string). _ci folds ASCII case. */

@@ -46,14 +46,8 @@ int wpd_json_type_of(const wpd_json *j, int tok)
 
 int wpd_json_skip(const wpd_json *j, int tok)
 {
-    if (!tok_at(j, tok))
-        return -1;
-    int pending = 1;
-    while (pending > 0 && tok < j->ntoks) {
-        pending += j->toks[tok].size - 1;
-        tok++;
-    }
-    return tok;
+    const wpd_json_tok *t = tok_at(j, tok);
+    return t ? t->next : -1;
 }
 
 static bool ascii_eq_ci(const char *a, const char *b, size_t n)
@@ -189,7 +183,7 @@ char *wpd_json_str(const wpd_json *j, int tok)
     return wpd_json_strn(j, tok, NULL);
 }
 
-char *wpd_json_str_arena(const wpd_json *j, int tok, wpd_arena *a)
+char *wpd_json_strn_arena(const wpd_json *j, int tok, wpd_arena *a, size_t *len)
 {
     const wpd_json_tok *t = tok_at(j, tok);
     if (!t || t->type != WPD_JSON_STRING)
@@ -198,7 +192,14 @@ char *wpd_json_str_arena(const wpd_json *j, int tok, wpd_arena *a)
     char *out = wpd_arena_alloc(a, n + 1);
     size_t m = wpd_json_unescape(j->src + t->start, n, out);
     out[m] = '\0';
+    if (len)
+        *len = m;
     return out;
+}
+
+char *wpd_json_str_arena(const wpd_json *j, int tok, wpd_arena *a)
+{
+    return wpd_json_strn_arena(j, tok, a, NULL);
 }
 
 int wpd_json_int64(const wpd_json *j, int tok, int64_t *out)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,6 +130,31 @@ static bool is_ip_literal(const char *s)
     return inet_pton(AF_INET6, tmp, buf) == 1;
 }
 
+const char *wpd_name_problem(const char *name)
+{
+    if (!*name)
+        return "it is empty";
+    if (strlen(name) > 255)
+        return "longer than 255 bytes";
+    if (!((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') ||
+          (*name >= '0' && *name <= '9')))
+        return "it must start with a letter or digit";
+    for (const char *p = name; *p; p++)
+        if (!uuid_char_ok(*p))
+            return "only letters, digits, '_', '.' and '-' are allowed";
+    return NULL;
+}
+
+/* The object name at the current path: NULL or a located error. */
+static int check_name(wpd_cfg_dec *d, const char *what, const char *name)
+{
+    const char *problem = wpd_name_problem(name);
+    if (!problem)
+        return 0;
+    return wpd_cfg_fail(d, "invalid %s name \"%.64s%s\": %s", what, name,
+                        strlen(name) > 64 ? "..." : "", problem);
+}
+
 static int check_step(wpd_cfg_dec *d, size_t si, size_t ti)
 {
     wpd_workflow *wf = d->wf;
@@ -157,24 +183,14 @@ static int check_step(wpd_cfg_dec *d, size_t si, size_t ti)
                                 (unsigned char)*p);
         }
     }
-    for (size_t s2 = 0; s2 <= si; s2++) {
-        size_t end = s2 == si ? ti : wf->stages[s2].n_steps;
-        for (size_t t2 = 0; t2 < end; t2++) {
-            const wpd_step *o = &wf->stages[s2].steps[t2];
-            if (strcmp(o->name, st->name) == 0) {
-                wpd_cfg_path_key(d, "name");
-                return wpd_cfg_fail(
-                    d, "duplicate step name \"%s\" (also used by pipeline[%zu].steps[%zu])",
-                    st->name, s2, t2);
-            }
-            if (strcmp(o->uuid, st->uuid) == 0) {
-                wpd_cfg_path_key(d, "uuid");
-                return wpd_cfg_fail(d,
-                                    "duplicate uuid \"%s\" (also used by pipeline[%zu].steps[%zu])",
-                                    st->uuid, s2, t2);
-            }
-        }
+    mark = wpd_cfg_path_key(d, "networks");
+    for (size_t k = 0; k < st->n_networks; k++) {
+        size_t m2 = wpd_cfg_path_add(d, "[%zu].name", k);
+        if (check_name(d, "network", st->networks[k].name))
+            return -1;
+        wpd_cfg_path_pop(d, m2);
     }
+    wpd_cfg_path_pop(d, mark);
     mark = wpd_cfg_path_key(d, "dns");
     for (size_t k = 0; k < st->dns.n; k++) {
         if (!is_ip_literal(st->dns.v[k])) {
@@ -230,6 +246,62 @@ static void add_handwritten_defaults(wpd_cfg_dec *d, wpd_step *st, bool own_netw
     }
 }
 
+/* ---- duplicate step names and uuids, in O(n log n) ------------------------ */
+
+typedef struct step_ref {
+    const char *key;
+    size_t si, ti, order;
+} step_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const step_ref *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The first step in document order whose name (uuid when `uuid`) an
+ * earlier step already has is an error naming both. */
+static int check_unique(wpd_cfg_dec *d, bool uuid)
+{
+    wpd_workflow *wf = d->wf;
+    size_t n = 0;
+    for (size_t si = 0; si < wf->n_stages; si++)
+        n += wf->stages[si].n_steps;
+    if (n < 2)
+        return 0;
+    step_ref *v = wpd_xmalloc(n * sizeof *v);
+    size_t k = 0;
+    for (size_t si = 0; si < wf->n_stages; si++)
+        for (size_t ti = 0; ti < wf->stages[si].n_steps; ti++, k++) {
+            const wpd_step *st = &wf->stages[si].steps[ti];
+            v[k] = (step_ref){uuid ? st->uuid : st->name, si, ti, k};
+        }
+    qsort(v, n, sizeof *v, cmp_ref);
+    const step_ref *dup = NULL, *first = NULL;
+    for (k = 1; k < n; k++) {
+        /* v[k] is the second of its group (sorted by document order) */
+        bool second = strcmp(v[k].key, v[k - 1].key) == 0 &&
+                      (k == 1 || strcmp(v[k - 1].key, v[k - 2].key) != 0);
+        if (second && (!dup || v[k].order < dup->order)) {
+            dup = &v[k];
+            first = &v[k - 1];
+        }
+    }
+    int rc = 0;
+    if (dup) {
+        size_t base = wpd_cfg_path_add(d, "pipeline[%zu].steps[%zu]", dup->si, dup->ti);
+        wpd_cfg_path_key(d, uuid ? "uuid" : "name");
+        rc = wpd_cfg_fail(d, "duplicate %s \"%s\" (also used by pipeline[%zu].steps[%zu])",
+                          uuid ? "uuid" : "step name", dup->key, first->si, first->ti);
+        wpd_cfg_path_pop(d, base);
+    }
+    free(v);
+    return rc;
+}
+
 static int finish(wpd_cfg_dec *d)
 {
     wpd_workflow *wf = d->wf;
@@ -242,6 +314,14 @@ static int finish(wpd_cfg_dec *d)
     char *def = wpd_arena_alloc(d->a, sizeof "wp__default" + sizeof ulid);
     snprintf(def, sizeof "wp__default" + sizeof ulid, "wp_%s_default", wf->id);
     bool own_network = !*wf->network, own_volume = !*wf->volume;
+    size_t mark = wpd_cfg_path_key(d, "network");
+    if (!own_network && check_name(d, "network", wf->network))
+        return -1;
+    wpd_cfg_path_pop(d, mark);
+    mark = wpd_cfg_path_key(d, "volume");
+    if (!own_volume && check_name(d, "volume", wf->volume))
+        return -1;
+    wpd_cfg_path_pop(d, mark);
     if (own_network)
         wf->network = def;
     if (own_volume)
@@ -262,7 +342,7 @@ static int finish(wpd_cfg_dec *d)
         for (size_t ti = 0; ti < wf->stages[si].n_steps; ti++)
             if (check_step(d, si, ti))
                 return -1;
-    return 0;
+    return check_unique(d, false) || check_unique(d, true) ? -1 : 0;
 }
 
 wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len, wpd_error *err)
@@ -279,6 +359,11 @@ wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len
     d.wf->network = d.wf->volume = d.empty;
 
     wpd_error jerr;
+    if (json && len > WPD_WORKFLOW_MAX_BYTES) {
+        wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: larger than %zu MiB, the most a workflow may be",
+                      d.label, WPD_WORKFLOW_MAX_BYTES >> 20);
+        goto fail;
+    }
     if (wpd_json_parse(&d.j, json ? json : "", json ? len : 0, &jerr)) {
         wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: invalid JSON at line %d, column %d: %s", d.label,
                       d.j.err_line, d.j.err_col, d.j.err_what);
@@ -294,35 +379,66 @@ fail:
     return NULL;
 }
 
-wpd_workflow *wpd_workflow_load(const char *path, wpd_error *err)
+/* Read all of fd into b, but never more than WPD_WORKFLOW_MAX_BYTES + 1
+ * bytes: 0, or -1 with errno set (EFBIG when over the limit). */
+static int read_bounded(int fd, wpd_buf *b)
 {
-    bool is_stdin = strcmp(path, "-") == 0;
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: cannot read: %s", path, strerror(errno));
-        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            return -1;
+        }
+        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > WPD_WORKFLOW_MAX_BYTES) {
+            errno = EFBIG;
+            return -1;
+        }
     }
-    wpd_buf b = WPD_BUF_INIT;
     for (;;) {
-        wpd_buf_reserve(&b, 65536);
-        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (b->len > WPD_WORKFLOW_MAX_BYTES) {
+            errno = EFBIG;
+            return -1;
+        }
+        size_t room = WPD_WORKFLOW_MAX_BYTES + 1 - b->len;
+        wpd_buf_reserve(b, room < 65536 ? room : 65536);
+        size_t want = b->cap - b->len - 1;
+        ssize_t r = read(fd, b->data + b->len, want < room ? want : room);
         if (r == 0)
-            break;
+            return 0;
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            int e = errno;
-            if (!is_stdin)
-                close(fd);
-            wpd_buf_free(&b);
-            wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: cannot read: %s", path, strerror(e));
-            return NULL;
+            return -1;
         }
-        b.len += (size_t)r;
-        b.data[b.len] = '\0';
+        b->len += (size_t)r;
+        b->data[b->len] = '\0';
     }
+}
+
+wpd_workflow *wpd_workflow_load(const char *path, wpd_error *err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *label = is_stdin ? "-" : path;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: cannot read: %s", label, strerror(errno));
+        return NULL;
+    }
+    wpd_buf b = WPD_BUF_INIT;
+    int rc = read_bounded(fd, &b);
+    int e = errno;
     if (!is_stdin)
         close(fd);
+    if (rc != 0) {
+        wpd_buf_free(&b);
+        if (e == EFBIG)
+            wpd_error_set(err, WPD_ERR_INPUT, 0,
+                          "%s: larger than %zu MiB, the most a workflow file may be", label,
+                          WPD_WORKFLOW_MAX_BYTES >> 20);
+        else
+            wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: cannot read: %s", label, strerror(e));
+        return NULL;
+    }
     wpd_workflow *wf = wpd_workflow_parse(path, wpd_buf_cstr(&b), b.len, err);
     wpd_buf_free(&b);
     return wf;

@@ -92,4 +92,10 @@ void wpd_workflow_free(wpd_workflow *wf);
 /* A fresh ULID-like id: 26 Crockford base32 characters, upper case. */
 void wpd_generate_ulid(char out[27]);
 
+/* Why `name` cannot be an engine object name (network, volume), or NULL
+ * when it can: a letter or digit, then letters, digits, '_', '.' or '-' (the
+ * engines' own rule), at most 255 bytes. Such names are also safe in API
+ * paths. */
+const char *wpd_name_problem(const char *name);
+
 #endif

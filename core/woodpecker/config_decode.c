@@ -140,6 +140,20 @@ const char *wpd_cfg_a_type(wpd_json_type t)
 
 /* ---- scalar and list decoders (null leaves the value as it is, like Go) -- */
 
+char *wpd_cfg_text(wpd_cfg_dec *d, int tok)
+{
+    size_t n;
+    char *s = wpd_json_strn_arena(&d->j, tok, d->a, &n);
+    if (s && strlen(s) != n) {
+        wpd_cfg_fail(d,
+                     "contains a NUL character (\\u0000) at byte %zu, which no container "
+                     "setting can carry",
+                     strlen(s));
+        return NULL;
+    }
+    return s;
+}
+
 int wpd_cfg_str(wpd_cfg_dec *d, int tok, char **dst)
 {
     wpd_json_type t = wpd_cfg_type(d, tok);
@@ -147,7 +161,10 @@ int wpd_cfg_str(wpd_cfg_dec *d, int tok, char **dst)
         return 0;
     if (t != WPD_JSON_STRING)
         return wpd_cfg_fail(d, "expected a string");
-    *dst = wpd_json_str_arena(&d->j, tok, d->a);
+    char *s = wpd_cfg_text(d, tok);
+    if (!s)
+        return -1;
+    *dst = s;
     return 0;
 }
 

@@ -65,6 +65,9 @@ const char *wpd_cfg_a_type(wpd_json_type t);
 /* ---- decoders: 0, or -1 with d->err set ----------------------------------- */
 
 int wpd_cfg_str(wpd_cfg_dec *d, int tok, char **dst);
+/* The unescaped string at tok (a string token), or NULL with d->err set
+ * when it contains a NUL (\u0000), which would cut it short. */
+char *wpd_cfg_text(wpd_cfg_dec *d, int tok);
 int wpd_cfg_bool(wpd_cfg_dec *d, int tok, int *dst);
 int wpd_cfg_int64(wpd_cfg_dec *d, int tok, int64_t *dst);
 /* A list of strings; null empties it, a null element is "". */

@@ -29,7 +29,9 @@ static int dec_env(wpd_cfg_dec *d, int tok, void *obj)
     wpd_cfg_iter it;
     wpd_cfg_iter_init(&it, &d->j, tok);
     while (wpd_cfg_members_next(&it)) {
-        char *key = wpd_json_str_arena(&d->j, it.key, d->a);
+        char *key = wpd_cfg_text(d, it.key);
+        if (!key)
+            return -1;
         char *value = d->empty;
         size_t mark = wpd_cfg_path_key(d, key);
         int rc = wpd_cfg_str(d, it.val, &value);
@@ -132,7 +134,14 @@ static int dec_backend(wpd_cfg_dec *d, int tok, void *obj)
     if (user >= 0) {
         const wpd_json_tok *u = &d->j.toks[user];
         switch (u->type) {
-        case WPD_JSON_STRING: st->user = wpd_json_str_arena(&d->j, user, d->a); break;
+        case WPD_JSON_STRING: {
+            size_t um = wpd_cfg_path_key(d, "user");
+            st->user = wpd_cfg_text(d, user);
+            if (!st->user)
+                return -1;
+            wpd_cfg_path_pop(d, um);
+            break;
+        }
         case WPD_JSON_NUMBER:
             st->user = wpd_arena_strndup(d->a, d->j.src + u->start, (size_t)(u->end - u->start));
             break;
@@ -149,6 +158,64 @@ static int dec_backend(wpd_cfg_dec *d, int tok, void *obj)
     }
     wpd_cfg_path_pop(d, mark);
     return 0;
+}
+
+/* ---- keys this backend does not use, checked as Go's decoder checks them -- */
+
+/* map string -> string (secret_mapping, workflow_labels): null values are
+ * fine, anything else but a string is refused. */
+static int check_strmap(wpd_cfg_dec *d, int tok, void *obj)
+{
+    (void)obj;
+    wpd_json_type t = wpd_cfg_type(d, tok);
+    if (t == WPD_JSON_NULL)
+        return 0;
+    if (t != WPD_JSON_OBJECT)
+        return wpd_cfg_fail(d, "expected an object of strings");
+    wpd_cfg_iter it;
+    wpd_cfg_iter_init(&it, &d->j, tok);
+    while (wpd_cfg_members_next(&it)) {
+        wpd_json_type vt = wpd_cfg_type(d, it.val);
+        if (vt == WPD_JSON_STRING || vt == WPD_JSON_NULL)
+            continue;
+        char *key = wpd_json_str_arena(&d->j, it.key, d->a);
+        wpd_cfg_path_key(d, key);
+        return wpd_cfg_fail(d, "expected a string, got %s", wpd_cfg_a_type(vt));
+    }
+    return 0;
+}
+
+typedef struct port {
+    int64_t number;
+    char *protocol;
+} port;
+
+static const wpd_cfg_field port_fields[] = {
+    WPD_CFG_FIELD("number", WPD_CFG_INT, port, number),
+    WPD_CFG_FIELD("protocol", WPD_CFG_STR, port, protocol),
+};
+
+/* Port: {"number": uint16, "protocol": string}. */
+static int check_port(wpd_cfg_dec *d, int tok, void *dst)
+{
+    port *p = dst;
+    if (wpd_cfg_object(d, tok, port_fields, WPD_CFG_COUNT(port_fields), p))
+        return -1;
+    if (p->number < 0 || p->number > 65535) {
+        int num = wpd_json_get_ci(&d->j, tok, "number");
+        wpd_cfg_path_key(d, "number");
+        return wpd_cfg_fail(d, "%.*s is not a port number (0-65535)",
+                            d->j.toks[num].end - d->j.toks[num].start,
+                            d->j.src + d->j.toks[num].start);
+    }
+    return 0;
+}
+
+static int check_ports(wpd_cfg_dec *d, int tok, void *obj)
+{
+    (void)obj;
+    wpd_cfg_list l = {0};
+    return wpd_cfg_list_of(d, tok, sizeof(port), check_port, &l);
 }
 
 /* ---- step ---------------------------------------------------------------- */
@@ -180,7 +247,10 @@ static const wpd_cfg_field step_fields[] = {
     WPD_CFG_FIELD("network_mode", WPD_CFG_STR, wpd_step, network_mode),
     WPD_CFG_CUSTOM("backend_options", dec_backend),
     WPD_CFG_FIELD("org_id", WPD_CFG_INT, wpd_step, org_id),
-    /* secret_mapping, ports, workflow_labels: not used by this backend */
+    /* not used by this backend, but part of the format */
+    WPD_CFG_CUSTOM("secret_mapping", check_strmap),
+    WPD_CFG_CUSTOM("ports", check_ports),
+    WPD_CFG_CUSTOM("workflow_labels", check_strmap),
 };
 
 int wpd_cfg_step(wpd_cfg_dec *d, int tok, void *dst)

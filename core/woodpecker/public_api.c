@@ -23,6 +23,11 @@ wpd_settings *wpd_settings_new(wpd_error *err)
     return s;
 }
 
+int wpd_settings_validate(const wpd_settings *s, wpd_error *err)
+{
+    return wpd_settings_check(s, err);
+}
+
 void wpd_settings_destroy(wpd_settings *s)
 {
     if (!s)

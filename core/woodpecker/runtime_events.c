@@ -13,6 +13,7 @@ static void event_base(const wpd_run *run, const step_run *sr, wpd_event *ev, wp
     memset(ev, 0, sizeof *ev);
     ev->type = type;
     ev->workflow = run->wf->label;
+    ev->workflow_id = run->wf->id;
     ev->engine = wpd_engine_get_info(run->engine)->name;
     if (sr) {
         ev->step = sr->step->name;

@@ -217,6 +217,79 @@ static void parse_volumes(const char *value, wpd_strlist *out)
     *out = l;
 }
 
+/* ---- checks of single values, before anything reaches the engine -------- */
+
+#define MIN_MEMORY                                                                                 \
+    ((int64_t)6 << 20) /* Docker refuses less ("Minimum memory limit allowed is 6MB") */
+
+/* Why the value v of option `option` would be refused, or NULL. */
+static const char *int_problem(const char *option, int64_t v)
+{
+    if (strcmp(option, "limit-mem-swap") == 0)
+        return v < -1 ? "must be -1 (unlimited swap), 0 (the default) or a number of bytes" : NULL;
+    if (v < 0)
+        return "must not be negative";
+    if (strcmp(option, "limit-mem") == 0 && v > 0 && v < MIN_MEMORY)
+        return "must be 0 (no limit) or at least 6 MiB (6291456 bytes), the engine's minimum";
+    if (strcmp(option, "limit-cpu-quota") == 0 && v > 0 && v < 1000)
+        return "must be 0 (no limit) or at least 1000 microseconds, the engine's minimum";
+    return NULL;
+}
+
+/* A cpuset list as the kernel reads it: "0-3,8,10-11". */
+static bool valid_cpu_set(const char *s)
+{
+    const char *p = s;
+    for (;;) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        char *end;
+        unsigned long lo = strtoul(p, &end, 10), hi = lo;
+        p = end;
+        if (*p == '-') {
+            if (!isdigit((unsigned char)p[1]))
+                return false;
+            hi = strtoul(p + 1, &end, 10);
+            p = end;
+        }
+        if (hi < lo || hi > 65535)
+            return false;
+        if (!*p)
+            return true;
+        if (*p++ != ',')
+            return false;
+    }
+}
+
+/* Why a string value of `option` would be refused, or NULL. */
+static const char *str_problem(const char *option, const char *v, char *why, size_t n)
+{
+    if (strcmp(option, "limit-cpu-set") == 0 && !valid_cpu_set(v))
+        return "expected a list of CPU numbers and ranges such as 0-3,8";
+    if (strcmp(option, "network") == 0) {
+        const char *p = wpd_name_problem(v);
+        if (p) {
+            snprintf(why, n, "invalid network name: %s", p);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+int wpd_settings_check(const wpd_settings *s, wpd_error *err)
+{
+    if (s->mem_swap > 0 && s->mem == 0)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "--limit-mem-swap (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM_SWAP) needs "
+                             "--limit-mem (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM) as well");
+    if (s->mem_swap > 0 && s->mem_swap < s->mem)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "--limit-mem-swap (%lld) is memory plus swap and must not be less "
+                             "than --limit-mem (%lld)",
+                             (long long)s->mem_swap, (long long)s->mem);
+    return 0;
+}
+
 /* Store `value` (non-NULL, non-empty) into the option's field; `source`
  * names it in errors ("WOODPECKER_..." or "--option"). */
 static int apply(wpd_settings *s, const opt_def *o, const char *source, const char *value,
@@ -225,6 +298,11 @@ static int apply(wpd_settings *s, const opt_def *o, const char *source, const ch
     char *field = (char *)s + o->offset;
     switch (o->kind) {
     case OPT_STR: {
+        char why[WPD_ERROR_MAX / 2];
+        const char *problem = *value ? str_problem(o->option, value, why, sizeof why) : NULL;
+        if (problem)
+            return wpd_error_set(err, WPD_ERR_USAGE, 0, "%s: %s, got \"%s\"", source, problem,
+                                 value);
         char **slot = (char **)(void *)field;
         free(*slot);
         *slot = *value ? wpd_xstrdup(value) : NULL;
@@ -244,6 +322,9 @@ static int apply(wpd_settings *s, const opt_def *o, const char *source, const ch
         if (wpd_parse_int64(value, &v) != 0 || (o->non_negative && v < 0))
             return wpd_error_set(err, WPD_ERR_USAGE, 0, "%s: expected %s, got \"%s\"", source,
                                  o->expects, value);
+        const char *problem = int_problem(o->option, v);
+        if (problem)
+            return wpd_error_set(err, WPD_ERR_USAGE, 0, "%s: %s, got %s", source, problem, value);
         *(int64_t *)(void *)field = v;
         return 0;
     }

@@ -42,6 +42,11 @@ void wpd_settings_free(wpd_settings *s);
  * option name is used in error messages. They replace the current value. */
 int wpd_settings_set(wpd_settings *s, const char *option, const char *value, wpd_error *err);
 
+/* Checks that involve several options (swap needs a memory limit and is at
+ * least as large), once all of them are set: 0, or -1 with WPD_ERR_USAGE.
+ * Single values are checked when they are set or loaded. */
+int wpd_settings_check(const wpd_settings *s, wpd_error *err);
+
 /* Parse helpers shared with the CLI. */
 int wpd_parse_bool(const char *text, bool *out); /* 1/0/true/false/t/f/yes/no, case-insensitive */
 int wpd_parse_int64(const char *text, int64_t *out); /* whole string, decimal */

@@ -25,7 +25,11 @@ typedef struct wpd_workflow wpd_workflow;
 typedef struct wpd_settings wpd_settings;
 typedef struct wpd_run wpd_run;
 
-/* Workflow files (Woodpecker backend Config JSON); "-" reads stdin. */
+/* Workflow files (Woodpecker backend Config JSON); "-" reads stdin. A
+ * document larger than WPD_WORKFLOW_MAX_BYTES, nested deeper than 128
+ * levels or with more than 4 Mi JSON values is refused (load reads no
+ * further than the limit, so /dev/zero or a huge file cost no more). */
+#define WPD_WORKFLOW_MAX_BYTES ((size_t)32 << 20)
 WPD_EXPORT wpd_workflow *wpd_workflow_load(const char *path, wpd_error *err);
 WPD_EXPORT wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len,
                                             wpd_error *err);
@@ -40,6 +44,10 @@ WPD_EXPORT wpd_settings *wpd_settings_new(wpd_error *err); /* from the environme
 /* Override one option by its flag name ("volumes", "stop-timeout", ...). */
 WPD_EXPORT int wpd_settings_set(wpd_settings *s, const char *option, const char *value,
                                 wpd_error *err);
+/* Checks between options (e.g. a swap limit needs a memory limit) once all
+ * are set; single values are checked by new and set. 0, or -1 with
+ * WPD_ERR_USAGE naming the options. */
+WPD_EXPORT int wpd_settings_validate(const wpd_settings *s, wpd_error *err);
 WPD_EXPORT void wpd_settings_destroy(wpd_settings *s);
 
 typedef enum wpd_event_type {
@@ -72,6 +80,9 @@ typedef struct wpd_event {
     size_t line_len;
     const char *layer;      /* pull events: layer id ("" for the image) */
     int64_t current, total; /* pull events: bytes */
+    /* The workflow's id (every event): the wp_workflow label on its network
+     * and volume, what `wpdock cleanup --workflow ID` takes after a crash. */
+    const char *workflow_id;
 } wpd_event;
 
 typedef void (*wpd_event_fn)(const wpd_event *ev, void *arg);

@@ -110,6 +110,9 @@ typedef struct wpd_transport_options {
     void *ctx;
 } wpd_transport_options;
 
+/* open()'s answer for an endpoint URI that is malformed (see open). */
+#define WPD_TRANSPORT_BAD_ENDPOINT (-2)
+
 typedef struct wpd_transport_plugin {
     /* --- ABI 1.0 header: never reordered --- */
     uint16_t abi_major;   /* WPD_TRANSPORT_ABI_MAJOR the plugin was built with */
@@ -121,11 +124,15 @@ typedef struct wpd_transport_plugin {
     const char *const *schemes;
     const char *description; /* one line for `wpdock plugins`; may be NULL */
 
-    /* Turn `endpoint` (a URI with one of `schemes`) into *setup. Returns 0
-     * on success; on failure returns -1 and writes a message for the user
+    /* Turn `endpoint` (a URI with one of `schemes`, exactly as the user
+     * wrote it: the core checks only the scheme) into *setup. Returns 0 on
+     * success; on failure returns -1 and writes a message for the user
      * into err (errlen bytes, NUL-terminated), e.g. "socket
-     * /run/x.sock does not exist". Must not block for long: it may check
-     * files but must not connect (the core's first request does). */
+     * /run/x.sock does not exist". Return WPD_TRANSPORT_BAD_ENDPOINT
+     * instead of -1 when the URI itself is malformed (no path, a bad
+     * port...): the core then reports a usage error, not an unreachable
+     * engine. Must not block for long: it may check files but must not
+     * connect (the core's first request does). */
     int (*open)(const char *endpoint, const wpd_transport_options *options, wpd_conn_setup *setup,
                 char *err, size_t errlen);
     /* Release whatever open() kept in setup->plugin_state. May be NULL. */

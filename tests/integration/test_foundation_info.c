@@ -248,9 +248,18 @@ START_TEST(info_bad_endpoints)
     /* a scheme no plugin serves */
     cli_env("ftp:///x");
     rc = run_cli("info", &out, &err);
-    ck_assert_int_eq(rc, 3);
-    ck_assert_contains(err, "ftp://");
+    ck_assert_int_eq(rc, 2);
+    ck_assert_contains(err, "no transport plugin serves \"ftp://\"; served: ");
+    ck_assert_contains(err, "unix://");
     ck_assert_contains(err, "wpdock plugins");
+    free(out);
+    free(err);
+
+    /* a scheme served by a plugin, with a URI that plugin refuses */
+    cli_env("unix://");
+    rc = run_cli("info", &out, &err);
+    ck_assert_int_eq(rc, 2);
+    ck_assert_contains(err, "must be absolute");
     free(out);
     free(err);
 

@@ -377,8 +377,9 @@ START_TEST(case_insensitive_and_unknown_keys)
         "{\"Pipeline\":[{\"STEPS\":[{\"Name\":\"a\",\"IMAGE\":\"x\",\"On_Success\":true,"
         "\"Environment\":{\"k\":\"v\"},\"Auth_Config\":{\"UserName\":\"u\",\"PASSWORD\":\"p\"},"
         "\"Networks\":[{\"NAME\":\"n\",\"Aliases\":[\"al\"]}],\"Extra_Hosts\":[{\"Name\":\"h\","
-        "\"IP\":\"1.2.3.4\"}],\"zzz\":{\"x\":[1]},\"ports\":\"weird\",\"secret_mapping\":5,"
-        "\"workflow_labels\":[1],\"unknown\":null}],\"other\":1}],\"NETWORK\":\"net\","
+        "\"IP\":\"1.2.3.4\"}],\"zzz\":{\"x\":[1]},\"ports\":[{\"Number\":5432,\"x\":1}],"
+        "\"secret_mapping\":{\"A\":\"b\",\"N\":null},\"workflow_labels\":null,\"unknown\":null}],"
+        "\"other\":1}],\"NETWORK\":\"net\","
         "\"Volume\":\"vol\",\"Secrets\":[{\"Name\":\"s\",\"VALUE\":\"sv\"},{\"name\":\"e\","
         "\"value\":\"\"},null],\"foo\":{\"bar\":[true]}}");
     ck_assert_str_eq(wf->network, "net");
@@ -485,7 +486,7 @@ START_TEST(unescape_and_nulls)
         one_step("\"on_success\":true,\"commands\":[\"a \\u0026\\u0026 b\",\"x \\u003e y\",null],"
                  "\"environment\":{\"E\":\"\\ud83d\\ude00\",\"N\":null,\"Q\":\"\\\"q\\\"\"},"
                  "\"volumes\":null,\"entrypoint\":[],\"networks\":[{\"name\":\"n\",\"aliases\":"
-                 "null},null],\"auth_config\":null,\"extra_hosts\":null,\"type\":null,"
+                 "null},{\"name\":\"m\"}],\"auth_config\":null,\"extra_hosts\":null,\"type\":null,"
                  "\"working_dir\":\"/w\\/x\"");
     wpd_workflow *wf = parse_ok(json);
     const wpd_step *st = &wf->stages[0].steps[0];
@@ -501,7 +502,7 @@ START_TEST(unescape_and_nulls)
     ck_assert_uint_eq(st->entrypoint.n, 0);
     ck_assert_uint_eq(st->n_networks, 2);
     ck_assert_uint_eq(st->networks[0].aliases.n, 0);
-    ck_assert_str_eq(st->networks[1].name, "");
+    ck_assert_str_eq(st->networks[1].name, "m");
     ck_assert_str_eq(st->type, "");
     ck_assert_str_eq(st->working_dir, "/w/x");
     ck_assert_str_eq(st->auth_username, "");

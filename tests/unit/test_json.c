@@ -462,15 +462,72 @@ START_TEST(token_growth)
     ck_assert_int_eq(v, 7777);
     wpd_json_free(&j);
 
-    /* deep nesting */
+    /* nesting as deep as allowed */
     wpd_buf_reset(&b);
-    for (int k = 0; k < 5000; k++)
-        wpd_buf_putc(&b, '[');
-    for (int k = 0; k < 5000; k++)
+    for (int k = 0; k < WPD_JSON_MAX_DEPTH; k++)
+        wpd_buf_puts(&b, "[1,");
+    wpd_buf_putc(&b, '2');
+    for (int k = 0; k < WPD_JSON_MAX_DEPTH; k++)
         wpd_buf_putc(&b, ']');
     parse_ok(&j, b.data);
-    ck_assert_int_eq(j.ntoks, 5000);
-    ck_assert_int_eq(wpd_json_skip(&j, 0), 5000);
+    ck_assert_int_eq(j.ntoks, 2 * WPD_JSON_MAX_DEPTH + 1);
+    ck_assert_int_eq(wpd_json_skip(&j, 0), 2 * WPD_JSON_MAX_DEPTH + 1);
+    ck_assert_int_eq(wpd_json_skip(&j, 1), 2);
+    ck_assert_int_eq(wpd_json_skip(&j, 2), 2 * WPD_JSON_MAX_DEPTH + 1);
+    ck_assert_int_eq(wpd_json_skip(&j, 2 * WPD_JSON_MAX_DEPTH - 1), 2 * WPD_JSON_MAX_DEPTH);
+    wpd_json_free(&j);
+    wpd_buf_free(&b);
+}
+END_TEST
+
+/* Fails with a message containing `what` at byte `offset` (any when -1). */
+static void parse_refused(const char *s, size_t len, const char *what, size_t offset)
+{
+    wpd_json j;
+    wpd_error err;
+    wpd_error_clear(&err);
+    ck_assert_int_eq(wpd_json_parse(&j, s, len, &err), -1);
+    ck_assert_msg(strstr(err.message, what), "message \"%s\" lacks \"%s\"", err.message, what);
+    if (offset != (size_t)-1)
+        ck_assert_uint_eq(j.err_offset, offset);
+    wpd_json_free(&j);
+}
+
+START_TEST(limits)
+{
+    /* one level too deep, counted outside strings only */
+    wpd_buf b = WPD_BUF_INIT;
+    wpd_buf_puts(&b, "[\"[[[[\\\"[[[\",");
+    for (int k = 1; k < WPD_JSON_MAX_DEPTH; k++)
+        wpd_buf_putc(&b, '[');
+    parse_refused(b.data, b.len, "unexpected end of input", b.len);
+    wpd_buf_reset(&b);
+    for (int k = 0; k <= WPD_JSON_MAX_DEPTH; k++)
+        wpd_buf_putc(&b, '[');
+    for (int k = 0; k <= WPD_JSON_MAX_DEPTH; k++)
+        wpd_buf_putc(&b, ']');
+    parse_refused(b.data, b.len, "nested deeper than 128 levels", WPD_JSON_MAX_DEPTH);
+
+    /* 100,000 levels: refused at once, not parsed */
+    wpd_buf_reset(&b);
+    for (int k = 0; k < 100000; k++)
+        wpd_buf_putc(&b, '[');
+    parse_refused(b.data, b.len, "nested deeper than", WPD_JSON_MAX_DEPTH);
+
+    /* one value more than allowed */
+    wpd_buf_reset(&b);
+    wpd_buf_putc(&b, '[');
+    for (int k = 0; k < WPD_JSON_MAX_TOKENS; k++)
+        wpd_buf_puts(&b, k ? ",0" : "0");
+    wpd_buf_putc(&b, ']');
+    parse_refused(b.data, b.len, "more than 4194304 values", (size_t)-1);
+    /* exactly the limit */
+    b.len -= 3;
+    b.data[b.len++] = ']';
+    wpd_json j;
+    wpd_error err;
+    ck_assert_int_eq(wpd_json_parse(&j, b.data, b.len, &err), 0);
+    ck_assert_int_eq(j.ntoks, WPD_JSON_MAX_TOKENS);
     wpd_json_free(&j);
     wpd_buf_free(&b);
 }
@@ -501,6 +558,7 @@ int main(void)
     tcase_add_test(tc, int64_values);
     tcase_add_test(tc, skip_nested);
     tcase_add_test(tc, token_growth);
+    tcase_add_test(tc, limits);
     tcase_add_test(tc, type_names);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -398,10 +398,12 @@ START_TEST(unix_plugin_open)
     ck_assert_contains(err, file);
     ck_assert_contains(err, "not a socket");
 
-    /* relative paths and foreign schemes are refused */
-    ck_assert_int_eq(plugin_open(p, "unix://rel.sock", setup, err, sizeof err), -1);
+    /* relative paths and foreign schemes are malformed endpoints */
+    ck_assert_int_eq(plugin_open(p, "unix://rel.sock", setup, err, sizeof err),
+                     WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_contains(err, "absolute");
-    ck_assert_int_eq(plugin_open(p, "tcp://h:1", setup, err, sizeof err), -1);
+    ck_assert_int_eq(plugin_open(p, "tcp://h:1", setup, err, sizeof err),
+                     WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_uint_gt(strlen(err), 0);
 
     close(fd);

@@ -2,6 +2,7 @@
  * variables (first listed wins, empty = unset), bad values, agent volume
  * normalisation (spec 6, 7.2) and the per-option setters. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,10 +193,10 @@ START_TEST(fallback_variables)
         {"DOCKER_API_VERSION", "1.41"},
         {"DOCKER_CERT_PATH", "/home/ci/.docker"},
         {"DOCKER_TLS_VERIFY", "0"},
-        {"WOODPECKER_LIMIT_MEM_SWAP", "2"},
-        {"WOODPECKER_LIMIT_MEM", "1"},
+        {"WOODPECKER_LIMIT_MEM_SWAP", "20000000"},
+        {"WOODPECKER_LIMIT_MEM", "10000000"},
         {"WOODPECKER_LIMIT_SHM_SIZE", "3"},
-        {"WOODPECKER_LIMIT_CPU_QUOTA", "4"},
+        {"WOODPECKER_LIMIT_CPU_QUOTA", "4000"},
         {"WOODPECKER_LIMIT_CPU_SHARES", "5"},
         {"WOODPECKER_LIMIT_CPU_SET", "0-3"},
     };
@@ -206,10 +207,10 @@ START_TEST(fallback_variables)
     ck_assert_str_eq(s.api_version, "1.41");
     ck_assert_str_eq(s.cert_path, "/home/ci/.docker");
     ck_assert(!s.tls_verify);
-    ck_assert_int_eq(s.mem, 1);
-    ck_assert_int_eq(s.mem_swap, 2);
+    ck_assert_int_eq(s.mem, 10000000);
+    ck_assert_int_eq(s.mem_swap, 20000000);
     ck_assert_int_eq(s.shm_size, 3);
-    ck_assert_int_eq(s.cpu_quota, 4);
+    ck_assert_int_eq(s.cpu_quota, 4000);
     ck_assert_int_eq(s.cpu_shares, 5);
     ck_assert_str_eq(s.cpu_set, "0-3");
     wpd_settings_free(&s);
@@ -223,8 +224,8 @@ START_TEST(first_variable_wins)
         {"WOODPECKER_BACKEND_DOCKER_HOST", "unix:///first.sock"},
         {"DOCKER_TLS_VERIFY", "true"},
         {"WOODPECKER_BACKEND_DOCKER_TLS_VERIFY", "f"},
-        {"WOODPECKER_LIMIT_MEM", "999"},
-        {"WOODPECKER_BACKEND_DOCKER_LIMIT_MEM", "1000"},
+        {"WOODPECKER_LIMIT_MEM", "9990000"},
+        {"WOODPECKER_BACKEND_DOCKER_LIMIT_MEM", "10000000"},
         {"WOODPECKER_LIMIT_CPU_SET", "7"},
         {"WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_SET", "1,2"},
         /* the second variable's bad value is never looked at */
@@ -236,7 +237,7 @@ START_TEST(first_variable_wins)
     load_ok(&s);
     ck_assert_str_eq(s.host, "unix:///first.sock");
     ck_assert(!s.tls_verify);
-    ck_assert_int_eq(s.mem, 1000);
+    ck_assert_int_eq(s.mem, 10000000);
     ck_assert_str_eq(s.cpu_set, "1,2");
     ck_assert_int_eq(s.cpu_shares, 2);
     wpd_settings_free(&s);
@@ -404,14 +405,14 @@ START_TEST(set_each_option)
     ck_assert_str_eq(s.apparmor, "docker-default");
     set_ok(&s, "stop-timeout", "5");
     ck_assert_int_eq(s.stop_timeout, 5);
-    set_ok(&s, "limit-mem", "100");
-    ck_assert_int_eq(s.mem, 100);
-    set_ok(&s, "limit-mem-swap", "200");
-    ck_assert_int_eq(s.mem_swap, 200);
+    set_ok(&s, "limit-mem", "100000000");
+    ck_assert_int_eq(s.mem, 100000000);
+    set_ok(&s, "limit-mem-swap", "200000000");
+    ck_assert_int_eq(s.mem_swap, 200000000);
     set_ok(&s, "limit-shm-size", "300");
     ck_assert_int_eq(s.shm_size, 300);
-    set_ok(&s, "limit-cpu-quota", "400");
-    ck_assert_int_eq(s.cpu_quota, 400);
+    set_ok(&s, "limit-cpu-quota", "40000");
+    ck_assert_int_eq(s.cpu_quota, 40000);
     set_ok(&s, "limit-cpu-shares", "500");
     ck_assert_int_eq(s.cpu_shares, 500);
     set_ok(&s, "limit-cpu-set", "0,1");
@@ -451,6 +452,64 @@ START_TEST(set_bad_values)
 }
 END_TEST
 
+/* What the engine would refuse only after the network and volume exist. */
+START_TEST(set_refused_limits)
+{
+    static const fake_var env[] = {{"X", "y"}};
+    USE_ENV(env);
+    wpd_settings s;
+    load_ok(&s);
+    set_fails(&s, "limit-mem", "-1", WPD_ERR_USAGE, "--limit-mem: must not be negative, got -1");
+    set_fails(&s, "limit-mem", "4194304", WPD_ERR_USAGE,
+              "--limit-mem: must be 0 (no limit) or at least 6 MiB (6291456 bytes), the engine's "
+              "minimum, got 4194304");
+    set_fails(&s, "limit-mem-swap", "-2", WPD_ERR_USAGE,
+              "--limit-mem-swap: must be -1 (unlimited swap), 0 (the default) or a number of "
+              "bytes, got -2");
+    set_fails(&s, "limit-shm-size", "-5", WPD_ERR_USAGE,
+              "--limit-shm-size: must not be negative, got -5");
+    set_fails(&s, "limit-cpu-quota", "999", WPD_ERR_USAGE,
+              "--limit-cpu-quota: must be 0 (no limit) or at least 1000 microseconds, the "
+              "engine's minimum, got 999");
+    set_fails(&s, "limit-cpu-shares", "-1", WPD_ERR_USAGE,
+              "--limit-cpu-shares: must not be negative, got -1");
+    const char *bad_sets[] = {"a", "1-", "-1", "3-1", "1,,2", "1,", "0-99999", " 1", "1;2"};
+    for (size_t i = 0; i < sizeof bad_sets / sizeof bad_sets[0]; i++) {
+        char want[256];
+        snprintf(want, sizeof want,
+                 "--limit-cpu-set: expected a list of CPU numbers and ranges such as 0-3,8, got "
+                 "\"%s\"",
+                 bad_sets[i]);
+        set_fails(&s, "limit-cpu-set", bad_sets[i], WPD_ERR_USAGE, want);
+    }
+    set_ok(&s, "limit-cpu-set", "0-1,3,5-5");
+    set_fails(&s, "network", "n/../volumes/x", WPD_ERR_USAGE,
+              "--network: invalid network name: only letters, digits, '_', '.' and '-' are "
+              "allowed, got \"n/../volumes/x\"");
+    set_fails(&s, "network", "-x", WPD_ERR_USAGE,
+              "--network: invalid network name: it must start with a letter or digit, got \"-x\"");
+    ck_assert_int_eq(s.mem, 0);
+
+    /* between options, once all are set */
+    wpd_error err;
+    wpd_error_clear(&err);
+    set_ok(&s, "limit-mem-swap", "10000000");
+    ck_assert_int_eq(wpd_settings_check(&s, &err), -1);
+    ck_assert_str_eq(err.message,
+                     "--limit-mem-swap (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM_SWAP) "
+                     "needs --limit-mem (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM) as well");
+    set_ok(&s, "limit-mem", "20000000");
+    ck_assert_int_eq(wpd_settings_check(&s, &err), -1);
+    ck_assert_str_eq(err.message, "--limit-mem-swap (10000000) is memory plus swap and must not "
+                                  "be less than --limit-mem (20000000)");
+    set_ok(&s, "limit-mem-swap", "-1");
+    ck_assert_int_eq(wpd_settings_check(&s, &err), 0);
+    set_ok(&s, "limit-mem-swap", "20000000");
+    ck_assert_int_eq(wpd_settings_check(&s, &err), 0);
+    wpd_settings_free(&s);
+}
+END_TEST
+
 START_TEST(load_null_getenv_uses_process_environment)
 {
     setenv("WOODPECKER_BACKEND_DOCKER_NETWORK", "from-process", 1);
@@ -486,6 +545,7 @@ static Suite *settings_suite(void)
     tc = tcase_create("set");
     tcase_add_test(tc, set_each_option);
     tcase_add_test(tc, set_bad_values);
+    tcase_add_test(tc, set_refused_limits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -239,19 +239,19 @@ START_TEST(bad_endpoints)
     fake_env env = {0};
     env_set(&env, "DOCKER_CERT_PATH", certdir);
     result *r = open_with("tcp://h:99999", &env);
-    ck_assert_int_eq(r->rc, -1);
+    ck_assert_int_eq(r->rc, WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_contains(r->err, "invalid port");
     r = open_with("tcp://:2376", &env);
-    ck_assert_int_eq(r->rc, -1);
+    ck_assert_int_eq(r->rc, WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_contains(r->err, "missing host name");
     r = open_with("unix:///var/run/docker.sock", &env);
-    ck_assert_int_eq(r->rc, -1);
+    ck_assert_int_eq(r->rc, WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_contains(r->err, "not a tcp:// or https:// endpoint");
     r = open_with("http://h:2375", &env);
-    ck_assert_int_eq(r->rc, -1);
+    ck_assert_int_eq(r->rc, WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_contains(r->err, "not a tcp:// or https:// endpoint");
     r = open_with("h:2376", &env);
-    ck_assert_int_eq(r->rc, -1);
+    ck_assert_int_eq(r->rc, WPD_TRANSPORT_BAD_ENDPOINT);
     ck_assert_contains(r->err, "not an endpoint URI");
 }
 END_TEST

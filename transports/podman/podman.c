@@ -87,10 +87,10 @@ static int podman_open(const char *endpoint, const wpd_transport_options *option
     } else {
         wpd_endpoint ep;
         if (wpd_endpoint_parse(endpoint, &ep, err, errlen) != 0)
-            return -1;
+            return WPD_TRANSPORT_BAD_ENDPOINT;
         if (strcmp(ep.scheme, "podman") != 0) {
             snprintf(err, errlen, "not a podman:// endpoint: \"%s\"", endpoint);
-            return -1;
+            return WPD_TRANSPORT_BAD_ENDPOINT;
         }
         snprintf(path, sizeof path, "%s", ep.path);
         if (!is_socket(path)) {

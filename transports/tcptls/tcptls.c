@@ -107,11 +107,11 @@ static int tcptls_open(const char *endpoint, const wpd_transport_options *option
 {
     wpd_endpoint ep;
     if (wpd_endpoint_parse(endpoint, &ep, err, errlen) != 0)
-        return -1;
+        return WPD_TRANSPORT_BAD_ENDPOINT;
     int https_scheme = strcmp(ep.scheme, "https") == 0;
     if (!https_scheme && strcmp(ep.scheme, "tcp") != 0) {
         snprintf(err, errlen, "not a tcp:// or https:// endpoint: \"%s\"", endpoint);
-        return -1;
+        return WPD_TRANSPORT_BAD_ENDPOINT;
     }
 
     char wp_verify[64], wp_path[64];

@@ -17,10 +17,10 @@ static int unix_open(const char *endpoint, const wpd_transport_options *options,
     (void)options;
     wpd_endpoint ep;
     if (wpd_endpoint_parse(endpoint, &ep, err, errlen) != 0)
-        return -1;
+        return WPD_TRANSPORT_BAD_ENDPOINT;
     if (strcmp(ep.scheme, "unix") != 0) {
         snprintf(err, errlen, "not a unix:// endpoint: \"%s\"", endpoint);
-        return -1;
+        return WPD_TRANSPORT_BAD_ENDPOINT;
     }
     const char *path = ep.path;
     struct sockaddr_un sun;
