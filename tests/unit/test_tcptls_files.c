@@ -118,7 +118,7 @@ START_TEST(key_contents)
     static const char *const good[] = {
         "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
         "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n",
-        "Private-Key: (2048 bit)\nmodulus: 00:c3\n" PEM_KEY,
+        ("Private-Key: (2048 bit)\nmodulus: 00:c3\n" PEM_KEY),
     };
     for (size_t i = 0; i < 3; i++) {
         write_file(certdir, "key.pem", good[i], 0600);
