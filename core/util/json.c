@@ -474,12 +474,18 @@ int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
     if (check_depth(j, err))
         return -1;
 
+    /* count first (jsmn without a token array), so that a document with
+     * too many values is refused before any memory is spent on it and an
+     * accepted one gets exactly the tokens it needs */
     jsmn_parser p;
     jsmn_init(&p);
-    size_t want = len / 8 + 16;
+    int r = jsmn_parse(&p, src, len, NULL, 0);
+    if (r > WPD_JSON_MAX_TOKENS)
+        return fail_at(j, err, len, "more than %d values", WPD_JSON_MAX_TOKENS);
+    size_t want = r > 0 ? (size_t)r : len / 8 + 16;
     unsigned cap = want < WPD_JSON_MAX_TOKENS ? (unsigned)want : WPD_JSON_MAX_TOKENS;
     jsmntok_t *jt = wpd_xmalloc(cap * sizeof *jt);
-    int r;
+    jsmn_init(&p);
     for (;;) {
         r = jsmn_parse(&p, src, len, jt, cap);
         if (r != JSMN_ERROR_NOMEM)

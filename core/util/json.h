@@ -39,10 +39,12 @@ typedef struct wpd_json_tok {
 
 /* Limits every document is held to, so that hostile input costs bounded
  * memory and time: nesting deeper than WPD_JSON_MAX_DEPTH arrays/objects or
- * more than WPD_JSON_MAX_TOKENS values (keys count) is refused. jsmn's cost
- * grows with depth times values, so both bounds keep a parse linear. */
+ * more than WPD_JSON_MAX_TOKENS values (keys count) is refused, the latter
+ * before any token memory is allocated (at most 44 bytes per value are).
+ * jsmn's cost grows with depth times values, so both bounds keep a parse
+ * linear. */
 #define WPD_JSON_MAX_DEPTH 128
-#define WPD_JSON_MAX_TOKENS (4 * 1024 * 1024)
+#define WPD_JSON_MAX_TOKENS (1024 * 1024)
 
 typedef struct wpd_json {
     const char *src; /* not owned; must outlive the wpd_json */

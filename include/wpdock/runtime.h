@@ -27,7 +27,7 @@ typedef struct wpd_run wpd_run;
 
 /* Workflow files (Woodpecker backend Config JSON); "-" reads stdin. A
  * document larger than WPD_WORKFLOW_MAX_BYTES, nested deeper than 128
- * levels or with more than 4 Mi JSON values is refused (load reads no
+ * levels or with more than 1 Mi JSON values is refused (load reads no
  * further than the limit, so /dev/zero or a huge file cost no more). */
 #define WPD_WORKFLOW_MAX_BYTES ((size_t)32 << 20)
 WPD_EXPORT wpd_workflow *wpd_workflow_load(const char *path, wpd_error *err);

@@ -520,7 +520,7 @@ START_TEST(limits)
     for (int k = 0; k < WPD_JSON_MAX_TOKENS; k++)
         wpd_buf_puts(&b, k ? ",0" : "0");
     wpd_buf_putc(&b, ']');
-    parse_refused(b.data, b.len, "more than 4194304 values", (size_t)-1);
+    parse_refused(b.data, b.len, "more than 1048576 values", (size_t)-1);
     /* exactly the limit */
     b.len -= 3;
     b.data[b.len++] = ']';
