@@ -1,13 +1,16 @@
 /* info.c - `wpdock info`: for each engine, the endpoint, the transport
  * plugin, the engine's kind and version, the negotiated API version and
  * the platform - or why it cannot be reached. */
+#define _GNU_SOURCE /* vasprintf */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wpdock/engine.h>
 
 #include "cli.h"
+#include "printable.h"
 #include "engines.h"
 #include "output.h"
 
@@ -70,32 +73,47 @@ static void print_json(const cli_engine *ce)
     printf("}");
 }
 
+/* One line of the text form; what the engine or the user supplied is
+ * escaped (printable.h). */
+static void line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) >= 0) {
+        fputs_printable(s, stdout);
+        putchar('\n');
+    }
+    free(s);
+    va_end(ap);
+}
+
 static void print_text(const cli_engine *ce, bool named)
 {
     if (named)
-        printf("%s:\n", ce->name);
+        line("%s:", ce->name);
     const char *ind = named ? "  " : "";
     if (!ce->up) {
-        printf("%sendpoint:     %s\n", ind,
-               ce->engine ? wpd_engine_get_info(ce->engine)->endpoint
-                          : (ce->uri ? ce->uri : "(from the environment)"));
-        printf("%sunreachable:  %s\n", ind, ce->err.message);
+        line("%sendpoint:     %s", ind,
+             ce->engine ? wpd_engine_get_info(ce->engine)->endpoint
+                        : (ce->uri ? ce->uri : "(from the environment)"));
+        line("%sunreachable:  %s", ind, ce->err.message);
         return;
     }
     const wpd_engine_info *i = wpd_engine_get_info(ce->engine);
-    printf("%sendpoint:     %s\n", ind, i->endpoint);
-    printf("%stransport:    %s %s (%s)\n", ind, i->plugin_name, i->plugin_version, i->plugin_path);
-    printf("%sengine:       %s %s", ind, i->kind_name, i->engine_version);
-    if (i->libpod_version && *i->libpod_version)
-        printf(" (libpod API %s)", i->libpod_version);
-    printf("\n");
+    line("%sendpoint:     %s", ind, i->endpoint);
+    line("%stransport:    %s %s (%s)", ind, i->plugin_name, i->plugin_version, i->plugin_path);
+    bool libpod = i->libpod_version && *i->libpod_version;
+    line("%sengine:       %s %s%s%s%s", ind, i->kind_name, i->engine_version,
+         libpod ? " (libpod API " : "", libpod ? i->libpod_version : "", libpod ? ")" : "");
     if (i->api_pinned)
-        printf("%sapi version:  %s (pinned; engine supports up to %s)\n", ind, i->api_version,
-               *i->engine_api_version ? i->engine_api_version : "?");
+        line("%sapi version:  %s (pinned; engine supports up to %s)", ind, i->api_version,
+             *i->engine_api_version ? i->engine_api_version : "?");
     else
-        printf("%sapi version:  %s (negotiated: engine up to %s, wpdock up to %s)\n", ind,
-               i->api_version, i->engine_api_version, WPD_API_VERSION_MAX);
-    printf("%splatform:     %s\n", ind, i->platform);
+        line("%sapi version:  %s (negotiated: engine up to %s, wpdock up to %s)", ind,
+             i->api_version, i->engine_api_version, WPD_API_VERSION_MAX);
+    line("%splatform:     %s", ind, i->platform);
 }
 
 int cmd_info(int argc, char **argv)

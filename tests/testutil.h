@@ -87,7 +87,8 @@ typedef struct tu_event {
     tu_ev_kind kind;
     char *raw; /* the line as printed */
     char *workflow, *status, *error, *step, *uuid, *stream;
-    char *line; /* log text, NUL-terminated; line_len bytes */
+    char *workflow_id; /* workflow events: what `wpdock cleanup --workflow` takes */
+    char *line;        /* log text, NUL-terminated; line_len bytes */
     size_t line_len;
     int has_exit_code, exit_code;
     int has_oom, oom_killed;

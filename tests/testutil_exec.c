@@ -31,7 +31,8 @@ char *tu_shorten(const char *s)
 
 /* The documented keys in their order. "engine" (the engine's name, right
  * after "workflow") is an addition of wpdock's multi-engine mode. */
-static const char *const wf_keys[] = {"event", "workflow", "engine", "status", "error", NULL};
+static const char *const wf_keys[] = {"event",  "workflow", "engine", "workflow_id",
+                                      "status", "error",    NULL};
 static const char *const step_keys[] = {"event",   "workflow", "engine",    "step",
                                         "uuid",    "status",   "exit_code", "oom_killed",
                                         "started", "finished", "error",     NULL};
@@ -127,6 +128,8 @@ static void parse_event(tu_exec *x, const char *line, size_t len)
             char *s = wpd_json_strn(&j, v, &n);
             if (strcmp(key, "workflow") == 0)
                 ev.workflow = s;
+            else if (strcmp(key, "workflow_id") == 0)
+                ev.workflow_id = s;
             else if (strcmp(key, "status") == 0)
                 ev.status = s;
             else if (strcmp(key, "error") == 0)
@@ -157,6 +160,9 @@ static void parse_event(tu_exec *x, const char *line, size_t len)
     switch (ev.kind) {
     case TU_EV_WORKFLOW:
         ck_assert_msg(ev.status && one_of(ev.status, wf_status), "bad workflow status: %s", shown);
+        ck_assert_msg(ev.workflow_id && tu_ulid_ms(ev.workflow_id) > 0 &&
+                          strlen(ev.workflow_id) == 26,
+                      "no ULID \"workflow_id\": %s", shown);
         if (strcmp(ev.status, "started") == 0 || strcmp(ev.status, "success") == 0)
             ck_assert_msg(!ev.error, "%s workflow with an error: %s", ev.status, shown);
         else if (strcmp(ev.status, "canceled") != 0)
@@ -448,6 +454,7 @@ void tu_exec_free(tu_exec *x)
         tu_event *e = &x->ev[i];
         free(e->raw);
         free(e->workflow);
+        free(e->workflow_id);
         free(e->status);
         free(e->error);
         free(e->step);
