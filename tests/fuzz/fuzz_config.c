@@ -6,8 +6,9 @@
  *
  * Asserts: a refused document is a WPD_ERR_INPUT error naming the file; a
  * decoded one has every string field set; the create body wpdock would
- * send is valid JSON (an object), or a refusal with a message; volume
- * splits have no empty parts. */
+ * send is valid JSON (an object), or a refusal with a message; a volume
+ * entry splits as spec 4.1 says (itself without a ':', else non-empty
+ * parts shorter than the entry). */
 #include <string.h>
 
 #include "fuzz.h"
@@ -70,8 +71,12 @@ static void check_step(const wpd_step *st, const wpd_settings *settings)
     for (size_t i = 0; i < st->volumes.n; i++) {
         char **parts = NULL;
         size_t np = wpd_volume_split(st->volumes.v[i], &parts);
-        for (size_t k = 0; k < np; k++)
-            FZ_ASSERT(parts[k] && parts[k][0]);
+        /* spec 4.1: without a ':' the one part is the entry itself (even
+         * when empty); otherwise empty captures are dropped */
+        if (!strchr(st->volumes.v[i], ':'))
+            FZ_ASSERT(np == 1 && strcmp(parts[0], st->volumes.v[i]) == 0);
+        for (size_t k = 0; k < np && strchr(st->volumes.v[i], ':'); k++)
+            FZ_ASSERT(parts[k] && parts[k][0] && strlen(parts[k]) < strlen(st->volumes.v[i]));
         wpd_strv_free(parts, np);
     }
 
