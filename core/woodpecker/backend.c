@@ -202,6 +202,42 @@ size_t wpd_backend_ops(const wpd_backend *b)
     return b->n_ops;
 }
 
+void wpd_backend_abandon(wpd_backend *b)
+{
+    while (b->ops)
+        op_discard(b->ops);
+}
+
+static void leftover(wpd_buf *out, size_t *n, const char *kind, const char *name, const char *step)
+{
+    wpd_buf_printf(out, "%s%s %s", *n ? ", " : "", kind, name);
+    if (step)
+        wpd_buf_printf(out, " (step %s)", step);
+    (*n)++;
+}
+
+size_t wpd_backend_leftovers(wpd_backend *b, const wpd_workflow *wf, wpd_buf *out)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < wf->n_stages; s++) {
+        for (size_t k = 0; k < wf->stages[s].n_steps; k++) {
+            const wpd_step *step = &wf->stages[s].steps[k];
+            const step_mark *m = backend_mark(b, step);
+            if (!m->create_sent || m->removed)
+                continue;
+            wpd_buf name = WPD_BUF_INIT;
+            wpd_container_name(step, &name);
+            leftover(out, &n, "container", wpd_buf_cstr(&name), step->name);
+            wpd_buf_free(&name);
+        }
+    }
+    if (b->vol_sent && !b->vol_removed)
+        leftover(out, &n, "volume", wf->volume, NULL);
+    if (b->net_sent && !b->net_removed)
+        leftover(out, &n, "network", wf->network, NULL);
+    return n;
+}
+
 static void hurry_kill_done(void *arg, wpd_change outcome, const wpd_error *err)
 {
     (void)arg;

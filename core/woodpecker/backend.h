@@ -73,6 +73,17 @@ wpd_op *wpd_backend_destroy_workflow(wpd_backend *b, const wpd_workflow *wf, wpd
 
 void wpd_op_cancel(wpd_op *op);
 
+/* Give up: every operation in flight is abandoned, without its callback
+ * (its engine request is canceled). For a run whose teardown ran out of
+ * time; the backend stays usable for wpd_backend_leftovers. */
+void wpd_backend_abandon(wpd_backend *b);
+
+/* What of wf may still be on the engine: step containers whose create went
+ * out and that were not removed, the volume and network unless removed.
+ * Appends "container wp_<uuid> (step NAME), volume V, network N" (", "
+ * between) to out; returns how many. */
+size_t wpd_backend_leftovers(wpd_backend *b, const wpd_workflow *wf, wpd_buf *out);
+
 /* From now on stops use no grace period, and stops already waiting for
  * their grace period get a SIGKILL at once (second interrupt). */
 void wpd_backend_hurry(wpd_backend *b);

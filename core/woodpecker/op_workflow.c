@@ -72,6 +72,7 @@ static void setup_network_done(void *arg, const char *id, const wpd_error *err)
 static void setup_create_network(setup_op *op)
 {
     op->net_attempts++;
+    op->base.b->net_sent = true;
     const wpd_pair label = {"wp_workflow", op->wf->id};
     bool labelled = op->wf->id && *op->wf->id;
     wpd_net_spec spec = {.name = op->wf->network,
@@ -112,6 +113,7 @@ wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_o
     bool labelled = wf->id && *wf->id;
     wpd_vol_spec vs = {
         .name = wf->volume, .labels = labelled ? &label : NULL, .n_labels = labelled};
+    b->vol_sent = true;
     op->vol_call = wpd_vol_create(b->engine, &vs, setup_volume_done, op);
     setup_create_network(op);
     return &op->base;
@@ -169,6 +171,8 @@ static void wf_network_done(void *arg, wpd_change outcome, const wpd_error *err)
         op->net_failed = true;
         op->net_err = *err;
         wpd_error_prefix(&op->net_err, "could not remove network %s", op->wf->network);
+    } else {
+        op->base.b->net_removed = true;
     }
     wf_end(op);
 }
@@ -191,6 +195,8 @@ static void wf_volume_done(void *arg, wpd_change outcome, const wpd_error *err)
         op->vol_failed = true;
         op->vol_err = *err;
         wpd_error_prefix(&op->vol_err, "could not remove volume %s", op->wf->volume);
+    } else {
+        op->base.b->vol_removed = true;
     }
     wf_end(op);
 }

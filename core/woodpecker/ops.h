@@ -34,6 +34,9 @@ struct wpd_backend {
     size_t n_ops;
     step_mark *marks;
     size_t n_marks, cap_marks;
+    /* the workflow's volume and network: created (a request went out, so
+     * they may exist) and removed (a remove succeeded or found nothing) */
+    bool vol_sent, net_sent, vol_removed, net_removed;
 };
 
 typedef struct op_class {

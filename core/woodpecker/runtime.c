@@ -261,19 +261,42 @@ static void run_stage(wpd_run *run)
 
 /* -------------------------------------------------------- whole run */
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A notice: why the workflow could not be cleaned up (`why`), what of it
+ * may still be on the engine, and the command that removes it. */
+static void report_leftovers(wpd_run *run, const char *why)
+{
+    const wpd_engine_info *info = wpd_engine_get_info(run->engine);
+    wpd_buf left = WPD_BUF_INIT;
+    size_t n = wpd_backend_leftovers(run->backend, run->wf, &left);
+    char *msg;
+    if (n)
+        msg = wpd_xasprintf("%s; left on engine %s (%s): %s; remove %s with `wpdock cleanup "
+                            "--workflow %s` once the engine answers again",
+                            why, info->name, info->endpoint, wpd_buf_cstr(&left),
+                            n == 1 ? "it" : "them", run->wf->id);
+    else
+        msg = wpd_xasprintf("%s; nothing of the workflow is known to be left on engine %s (%s); "
+                            "to make sure, run `wpdock cleanup --workflow %s` once it answers "
+                            "again",
+                            why, info->name, info->endpoint, run->wf->id);
+    emit_notice(run, NULL, msg);
+    free(msg);
+    wpd_buf_free(&left);
+}
+
 static void workflow_destroyed(void *arg, const wpd_error *err)
 {
     wpd_run *run = arg;
-    if (err && (err->kind == WPD_ERR_CONNECT || err->kind == WPD_ERR_TIMEOUT)) {
-        char *msg = wpd_xasprintf("%s; the workflow's containers, volume and network may still "
-                                  "be on the engine: run `wpdock cleanup --workflow %s` once it "
-                                  "is back",
-                                  err->message, run->wf->id);
-        emit_notice(run, NULL, msg);
-        free(msg);
-    } else if (err) {
-        emit_notice(run, NULL, err->message);
-    }
+    wpd_timer_stop(run->deadline);
+    if (err)
+        report_leftovers(run, err->message);
     const char *status;
     const char *error = NULL;
     if (run->setup_failed) {
@@ -377,11 +400,91 @@ void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg)
     run->setup_op = wpd_backend_setup_workflow(run->backend, run->wf, setup_done, run);
 }
 
+/* ---------------------------------------------------- teardown deadline
+ *
+ * Teardown is never cut short by cancellation, but an engine that stopped
+ * answering (frozen, or a connection that hangs) must not keep the run
+ * from ending. So after a cancel the run gets a time limit: the stop
+ * timeout plus TEARDOWN_MARGIN_MS; a hurried cancel (a second interrupt)
+ * brings it down to HURRY_DEADLINE_MS from then, another hurried cancel
+ * (a third) to now. When it passes, the run gives up: its operations are
+ * abandoned, the steps and the workflow that have no final event yet get
+ * one (canceled), and a notice says what may be left on the engine and how
+ * to remove it. */
+#define TEARDOWN_MARGIN_MS 10000L
+#define HURRY_DEADLINE_MS 5000L
+
+static void teardown_expired(void *arg)
+{
+    wpd_run *run = arg;
+    if (run->status != WPD_RUN_RUNNING || run->gave_up)
+        return;
+    run->gave_up = true;
+    double waited = (double)(mono_ms() - run->canceled_at) / 1000.0;
+    /* what is left is known before the operations are dropped */
+    char *why = wpd_xasprintf("the workflow's teardown did not finish within %.1f s of the "
+                              "cancel (the engine does not answer); gave up",
+                              waited);
+    report_leftovers(run, why);
+    free(why);
+    wpd_backend_abandon(run->backend);
+    run->setup_op = NULL;
+    for (size_t i = 0; i < run->n_steps; i++) {
+        step_run *sr = &run->steps[i];
+        sr->op = NULL;
+        sr->tail_op = NULL;
+        if (sr->state == ST_DONE)
+            continue;
+        if (sr->lines_ready && !sr->tail_done) {
+            /* a partial last line is still output */
+            sr->tail_done = true;
+            wpd_lines_finish(&sr->out_lines);
+            wpd_lines_finish(&sr->err_lines);
+        }
+        if (sr->state == ST_PENDING) {
+            skip_step(run, sr, "Canceled");
+            continue;
+        }
+        if (sr->outcome == OUT_NONE) {
+            sr->outcome = OUT_CANCELED;
+            set_str(&sr->error, "Canceled");
+        }
+        sr->state = ST_DONE;
+        sr->finished = now_unix();
+        clock_gettime(CLOCK_MONOTONIC, &sr->t_end);
+        emit_step(run, sr, wpd_outcome_names[sr->outcome]);
+    }
+    run->status = WPD_RUN_CANCELED;
+    emit_workflow(run, "canceled", "Canceled");
+    if (run->done)
+        run->done(run, run->done_arg);
+}
+
+/* Bring the deadline to `ms` from now, unless it is sooner already. */
+static void deadline_within(wpd_run *run, long ms)
+{
+    long long at = mono_ms() + ms;
+    if (run->deadline_at && run->deadline_at <= at)
+        return;
+    run->deadline_at = at;
+    if (!run->deadline)
+        run->deadline = wpd_timer_new(wpd_engine_reactor(run->engine), teardown_expired, run);
+    wpd_timer_start(run->deadline, ms);
+}
+
 void wpd_run_cancel(wpd_run *run, bool hurry)
 {
+    bool again = hurry && run->hurry; /* hurried before: give up now */
     if (hurry && !run->hurry) {
         run->hurry = true;
         wpd_backend_hurry(run->backend);
+    }
+    if (run->status == WPD_RUN_RUNNING && !run->gave_up) {
+        if (!run->canceled_at)
+            run->canceled_at = mono_ms();
+        int64_t stop_s = run->settings->stop_timeout;
+        long stop_ms = (long)(stop_s > 86400 ? 86400 : stop_s < 0 ? 0 : stop_s) * 1000;
+        deadline_within(run, again ? 0 : hurry ? HURRY_DEADLINE_MS : stop_ms + TEARDOWN_MARGIN_MS);
     }
     if (run->canceled)
         return;
@@ -406,6 +509,7 @@ void wpd_run_free(wpd_run *run)
 {
     if (!run)
         return;
+    wpd_timer_free(run->deadline);
     wpd_backend_free(run->backend);
     for (size_t i = 0; i < run->n_steps; i++) {
         step_run *sr = &run->steps[i];

@@ -78,6 +78,10 @@ struct wpd_run {
     bool finishing;
     bool destroying;
     wpd_op *setup_op;
+    /* teardown's time limit after a cancel (runtime.c: teardown deadline) */
+    wpd_timer *deadline;
+    long long canceled_at, deadline_at; /* CLOCK_MONOTONIC ms, 0 = none */
+    bool gave_up;
     wpd_run_status status;
     int64_t started;
     char machine[256];
