@@ -128,9 +128,11 @@ static int events_data(wpd_call *c, const char *data, size_t len)
     events_call *ec = (events_call *)c;
     if (ec->failed || c->canceled)
         return 1;
+    /* the kept bytes are an unfinished line: scan only the new ones */
+    size_t from = ec->line.len;
     wpd_buf_append(&ec->line, data, len);
     size_t start = 0;
-    for (size_t i = 0; i < ec->line.len; i++) {
+    for (size_t i = from; i < ec->line.len; i++) {
         if (ec->line.data[i] != '\n')
             continue;
         if (deliver_line(ec, ec->line.data + start, i - start) != 0 || c->canceled)

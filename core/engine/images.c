@@ -67,9 +67,12 @@ static void pull_line(pull_call *pc, const char *line, size_t len)
 static int pull_data(wpd_call *c, const char *data, size_t len)
 {
     pull_call *pc = (pull_call *)c;
+    /* what is kept from earlier calls is an unfinished line: only the new
+     * bytes can hold a newline (rescanning it made long lines quadratic) */
+    size_t from = pc->line.len;
     wpd_buf_append(&pc->line, data, len);
     size_t start = 0;
-    for (size_t i = 0; i < pc->line.len; i++) {
+    for (size_t i = from; i < pc->line.len; i++) {
         if (pc->line.data[i] == '\n') {
             pull_line(pc, pc->line.data + start, i - start);
             start = i + 1;
