@@ -2,6 +2,7 @@
  * parsers of their answers. */
 #include "engine/containers.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,16 @@
 #include "engine/parse.h"
 
 /* ---- inspect ---------------------------------------------------------- */
+
+/* A port number from its text ("80", "49153"); 0 when it is none (atoi
+ * had undefined behaviour for digits beyond int's range). */
+static int port_number(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return end != s && errno == 0 && v > 0 && v <= 65535 ? (int)v : 0;
+}
 
 /* NetworkSettings.Ports: {"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"49153"}],"53/udp":null} */
 static size_t parse_ports(const wpd_json *j, int tok, wpd_arena *a, const wpd_port_binding **out)
@@ -38,7 +49,7 @@ static size_t parse_ports(const wpd_json *j, int tok, wpd_arena *a, const wpd_po
             *slash = '\0';
             proto = slash + 1;
         }
-        int cport = atoi(spec);
+        int cport = port_number(spec);
         int arr = key + 1;
         int nb = wpd_json_type_of(j, arr) == WPD_JSON_ARRAY ? j->toks[arr].size : 0;
         if (nb == 0) {
@@ -48,7 +59,8 @@ static size_t parse_ports(const wpd_json *j, int tok, wpd_arena *a, const wpd_po
         for (int b = 0; b < nb; b++) {
             int el = wpd_json_at(j, arr, b);
             const char *hp = wpd_resp_str(j, el, "HostPort", a);
-            v[n++] = (wpd_port_binding){cport, proto, wpd_resp_str(j, el, "HostIp", a), atoi(hp)};
+            v[n++] =
+                (wpd_port_binding){cport, proto, wpd_resp_str(j, el, "HostIp", a), port_number(hp)};
         }
     }
     *out = v;

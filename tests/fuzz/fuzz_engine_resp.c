@@ -11,7 +11,8 @@
  * the API version they announce.
  *
  * Asserts: a refused answer is a WPD_ERR_PROTOCOL error with a message; an
- * accepted one has every string set and every array as long as it says;
+ * accepted one has every string set, every array as long as it says and
+ * port numbers of 0-65535;
  * an error body always becomes a WPD_ERR_ENGINE error with the status and
  * a non-empty message; a negotiated version has the form N.N, and unless
  * pinned lies between wpdock's minimum and maximum. */
@@ -59,8 +60,11 @@ static void ctr_info(const char *b, size_t n, wpd_arena *a)
     FZ_ASSERT(i.finished_at && i.health);
     check_pairs(i.labels, i.n_labels);
     FZ_ASSERT(i.n_ports == 0 || i.ports);
-    for (size_t k = 0; k < i.n_ports; k++)
+    for (size_t k = 0; k < i.n_ports; k++) {
         FZ_ASSERT(i.ports[k].proto && i.ports[k].host_ip);
+        FZ_ASSERT(i.ports[k].container_port >= 0 && i.ports[k].container_port <= 65535);
+        FZ_ASSERT(i.ports[k].host_port >= 0 && i.ports[k].host_port <= 65535);
+    }
     FZ_ASSERT(i.n_networks == 0 || i.networks);
     for (size_t k = 0; k < i.n_networks; k++) {
         FZ_ASSERT(i.networks[k].name && i.networks[k].ip);
