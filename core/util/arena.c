@@ -1,6 +1,8 @@
 /* arena.c - bump allocator made of a linked list of blocks. */
 #include "util/arena.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +69,18 @@ char *wpd_arena_strndup(wpd_arena *a, const char *s, size_t n)
 char *wpd_arena_strdup(wpd_arena *a, const char *s)
 {
     return wpd_arena_strndup(a, s, strlen(s));
+}
+
+char *wpd_arena_printf(wpd_arena *a, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = wpd_arena_alloc(a, n > 0 ? (size_t)n + 1 : 1);
+    if (n > 0)
+        vsnprintf(p, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return p;
 }

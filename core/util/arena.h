@@ -13,5 +13,6 @@ void wpd_arena_free(wpd_arena *a);
 void *wpd_arena_alloc(wpd_arena *a, size_t n);
 char *wpd_arena_strndup(wpd_arena *a, const char *s, size_t n);
 char *wpd_arena_strdup(wpd_arena *a, const char *s);
+char *wpd_arena_printf(wpd_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,19 +1,71 @@
 /* buf.c - growable byte buffer and checked allocation helpers. */
 #include "util/buf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- allocation failure: injected for tests, recovered under a guard ---- */
+
+static long fail_nth;     /* 0: off; else the allocation number that fails */
+static long alloc_number; /* allocations since wpd_alloc_fail_nth */
+static _Thread_local wpd_oom_guard *guards;
+
+void wpd_alloc_fail_nth(long n)
+{
+    fail_nth = n;
+    alloc_number = 0;
+}
+
+long wpd_alloc_count(void)
+{
+    return alloc_number;
+}
+
+static bool injected_failure(void)
+{
+    if (!fail_nth)
+        return false;
+    return ++alloc_number == fail_nth;
+}
+
+void wpd_oom_guard_push(wpd_oom_guard *g)
+{
+    g->prev = guards;
+    guards = g;
+}
+
+void wpd_oom_guard_pop(wpd_oom_guard *g)
+{
+    if (guards == g)
+        guards = g->prev;
+}
+
 static void oom(void)
 {
+    wpd_oom_guard *g = guards;
+    if (g) {
+        guards = g->prev;
+        longjmp(g->env, 1);
+    }
     fputs("wpdock: out of memory\n", stderr);
     abort();
 }
 
+void *wpd_try_malloc(size_t n)
+{
+    return injected_failure() ? NULL : malloc(n ? n : 1);
+}
+
+void *wpd_try_realloc(void *p, size_t n)
+{
+    return injected_failure() ? NULL : realloc(p, n ? n : 1);
+}
+
 void *wpd_xmalloc(size_t n)
 {
-    void *p = malloc(n ? n : 1);
+    void *p = wpd_try_malloc(n);
     if (!p)
         oom();
     return p;
@@ -21,7 +73,7 @@ void *wpd_xmalloc(size_t n)
 
 void *wpd_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
+    void *p = injected_failure() ? NULL : calloc(n ? n : 1, size ? size : 1);
     if (!p)
         oom();
     return p;
@@ -29,7 +81,7 @@ void *wpd_xcalloc(size_t n, size_t size)
 
 void *wpd_xrealloc(void *p, size_t n)
 {
-    void *q = realloc(p, n ? n : 1);
+    void *q = wpd_try_realloc(p, n);
     if (!q)
         oom();
     return q;

@@ -1,10 +1,17 @@
-/* buf.h - growable byte buffer, always NUL-terminated after its contents.
- * Used for HTTP bodies, JSON writing and log line assembly. Aborts the
- * process on allocation failure (see wpd_xmalloc): out of memory is not a
- * condition the runner can recover from meaningfully. */
+/* buf.h - growable byte buffer, always NUL-terminated after its contents,
+ * used for HTTP bodies, JSON writing and log line assembly; and the checked
+ * allocation helpers everything uses.
+ *
+ * Allocation failure: the wpd_x* helpers never return NULL. Code that can
+ * give all its memory back (the parsers of foreign bytes: they own an arena
+ * or a struct) runs under a wpd_oom_guard, and a failed allocation inside
+ * jumps back to the guard, which frees and reports WPD_ERR_NOMEM. Outside
+ * every guard a failed allocation ends the process with "wpdock: out of
+ * memory". wpd_try_* return NULL instead, for code that checks. */
 #ifndef WPDOCK_BUF_H
 #define WPDOCK_BUF_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <wpdock/export.h>
@@ -34,6 +41,28 @@ char *wpd_buf_steal(wpd_buf *b);
 /* Contents as a C string ("" when empty). */
 const char *wpd_buf_cstr(const wpd_buf *b);
 
+/* A recovery point for allocation failure. Use as
+ *     wpd_oom_guard g;
+ *     wpd_oom_guard_push(&g);
+ *     if (setjmp(g.env) != 0) { ...free what is owned, fail with NOMEM... }
+ *     ...work...
+ *     wpd_oom_guard_pop(&g);
+ * Guards nest; a jump pops its guard. Objects changed after setjmp and read
+ * in the recovery branch must live in memory reached through pointers set
+ * before it (not in local variables). */
+typedef struct wpd_oom_guard {
+    jmp_buf env;
+    struct wpd_oom_guard *prev;
+} wpd_oom_guard;
+void wpd_oom_guard_push(wpd_oom_guard *g);
+void wpd_oom_guard_pop(wpd_oom_guard *g);
+
+/* Tests: make the n-th allocation from now fail (0: none), and count. */
+void wpd_alloc_fail_nth(long n);
+long wpd_alloc_count(void);
+
+void *wpd_try_malloc(size_t n);
+void *wpd_try_realloc(void *p, size_t n);
 void *wpd_xmalloc(size_t n);
 void *wpd_xcalloc(size_t n, size_t size);
 void *wpd_xrealloc(void *p, size_t n);

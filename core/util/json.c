@@ -49,6 +49,16 @@ static int fail_at(wpd_json *j, wpd_error *err, size_t off, const char *fmt, ...
                          j->err_col, off, j->err_what);
 }
 
+static int fail_nomem(wpd_json *j, wpd_error *err)
+{
+    free(j->toks);
+    j->toks = NULL;
+    j->ntoks = 0;
+    snprintf(j->err_what, sizeof j->err_what, "out of memory");
+    return wpd_error_set(err, WPD_ERR_NOMEM, 0,
+                         "out of memory reading a JSON document of %zu bytes", j->len);
+}
+
 static int fail_char(wpd_json *j, wpd_error *err, size_t off)
 {
     unsigned char c = (unsigned char)j->src[off];
@@ -180,7 +190,9 @@ static int parse_root_primitive(wpd_json *j, size_t first, wpd_error *err)
     size_t rest = skip_ws(s, e, j->len);
     if (rest < j->len)
         return fail_at(j, err, rest, "unexpected data after the top-level value");
-    j->toks = wpd_xmalloc(sizeof *j->toks);
+    j->toks = wpd_try_malloc(sizeof *j->toks);
+    if (!j->toks)
+        return fail_nomem(j, err);
     j->toks[0] = (wpd_json_tok){(wpd_json_type)type, (int)first, (int)e, 0, -1, 1};
     j->ntoks = 1;
     return 0;
@@ -355,7 +367,12 @@ static int validate(wpd_json *j, wpd_error *err)
             if (cur->size > 0) {
                 if (depth == cap) {
                     cap = cap ? cap * 2 : 16;
-                    st = wpd_xrealloc(st, (size_t)cap * sizeof *st);
+                    frame *grown = wpd_try_realloc(st, (size_t)cap * sizeof *st);
+                    if (!grown) {
+                        fail_nomem(j, err);
+                        goto out;
+                    }
+                    st = grown;
                 }
                 st[depth++] = (frame){idx, cur->size};
                 want_parent = idx;
@@ -484,7 +501,9 @@ int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
         return fail_at(j, err, len, "more than %d values", WPD_JSON_MAX_TOKENS);
     size_t want = r > 0 ? (size_t)r : len / 8 + 16;
     unsigned cap = want < WPD_JSON_MAX_TOKENS ? (unsigned)want : WPD_JSON_MAX_TOKENS;
-    jsmntok_t *jt = wpd_xmalloc(cap * sizeof *jt);
+    jsmntok_t *jt = wpd_try_malloc(cap * sizeof *jt);
+    if (!jt)
+        return fail_nomem(j, err);
     jsmn_init(&p);
     for (;;) {
         r = jsmn_parse(&p, src, len, jt, cap);
@@ -496,7 +515,12 @@ int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
                            WPD_JSON_MAX_TOKENS);
         }
         cap = cap > WPD_JSON_MAX_TOKENS / 2 ? WPD_JSON_MAX_TOKENS : cap * 2;
-        jt = wpd_xrealloc(jt, cap * sizeof *jt);
+        jsmntok_t *grown = wpd_try_realloc(jt, cap * sizeof *jt);
+        if (!grown) {
+            free(jt);
+            return fail_nomem(j, err);
+        }
+        jt = grown;
     }
     if (r == JSMN_ERROR_INVAL) {
         free(jt);
@@ -518,7 +542,11 @@ int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err)
     }
 
     j->ntoks = (int)p.toknext;
-    j->toks = wpd_xmalloc((size_t)(j->ntoks ? j->ntoks : 1) * sizeof *j->toks);
+    j->toks = wpd_try_malloc((size_t)(j->ntoks ? j->ntoks : 1) * sizeof *j->toks);
+    if (!j->toks) {
+        free(jt);
+        return fail_nomem(j, err);
+    }
     for (int k = 0; k < j->ntoks; k++) {
         wpd_json_tok *o = &j->toks[k];
         const jsmntok_t *in = &jt[k];

@@ -64,7 +64,8 @@ typedef struct wpd_json {
  * (also safe after a failure). On failure returns -1, fills the err_* fields
  * and sets err (kind WPD_ERR_PROTOCOL) to
  * "invalid JSON at line L, column C (byte O): <what>"; callers that parse
- * user input reclassify it. */
+ * user input reclassify it. Out of memory is WPD_ERR_NOMEM (never an
+ * abort: the reader allocates with wpd_try_*). */
 int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err);
 void wpd_json_free(wpd_json *j);
 

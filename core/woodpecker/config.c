@@ -201,11 +201,11 @@ static int check_step(wpd_cfg_dec *d, size_t si, size_t ti)
     }
     wpd_cfg_path_pop(d, mark);
     if (!st->on_success && !st->on_failure) {
-        char *m = wpd_xasprintf("%s: %s (\"%s\"): neither on_success nor on_failure is set, so "
-                                "this step can never run",
-                                d->label, d->path, st->name);
-        wpd_cfg_strlist_push(d->a, &wf->warnings, wpd_arena_strdup(d->a, m));
-        free(m);
+        char *m = wpd_arena_printf(d->a,
+                                   "%s: %s (\"%s\"): neither on_success nor on_failure is set, so "
+                                   "this step can never run",
+                                   d->label, d->path, st->name);
+        wpd_cfg_strlist_push(d->a, &wf->warnings, m);
     }
     wpd_cfg_path_pop(d, base);
     return 0;
@@ -227,10 +227,9 @@ static void add_handwritten_defaults(wpd_cfg_dec *d, wpd_step *st, bool own_netw
             st->workspace_base = wpd_arena_strdup(d->a, "/woodpecker");
         if (st->commands.n && !*st->working_dir)
             st->working_dir = st->workspace_base;
-        char *bind = wpd_xasprintf("%s:%s", wf->volume, st->workspace_base);
+        char *bind = wpd_arena_printf(d->a, "%s:%s", wf->volume, st->workspace_base);
         char **v = wpd_arena_alloc(d->a, (st->volumes.n + 1) * sizeof *v);
-        v[0] = wpd_arena_strdup(d->a, bind);
-        free(bind);
+        v[0] = bind;
         for (size_t i = 0; i < st->volumes.n; i++)
             v[i + 1] = st->volumes.v[i];
         st->volumes.v = v;
@@ -272,7 +271,7 @@ static int check_unique(wpd_cfg_dec *d, bool uuid)
         n += wf->stages[si].n_steps;
     if (n < 2)
         return 0;
-    step_ref *v = wpd_xmalloc(n * sizeof *v);
+    step_ref *v = wpd_arena_alloc(d->a, n * sizeof *v);
     size_t k = 0;
     for (size_t si = 0; si < wf->n_stages; si++)
         for (size_t ti = 0; ti < wf->stages[si].n_steps; ti++, k++) {
@@ -290,16 +289,12 @@ static int check_unique(wpd_cfg_dec *d, bool uuid)
             first = &v[k - 1];
         }
     }
-    int rc = 0;
-    if (dup) {
-        size_t base = wpd_cfg_path_add(d, "pipeline[%zu].steps[%zu]", dup->si, dup->ti);
-        wpd_cfg_path_key(d, uuid ? "uuid" : "name");
-        rc = wpd_cfg_fail(d, "duplicate %s \"%s\" (also used by pipeline[%zu].steps[%zu])",
-                          uuid ? "uuid" : "step name", dup->key, first->si, first->ti);
-        wpd_cfg_path_pop(d, base);
-    }
-    free(v);
-    return rc;
+    if (!dup)
+        return 0;
+    wpd_cfg_path_add(d, "pipeline[%zu].steps[%zu]", dup->si, dup->ti);
+    wpd_cfg_path_key(d, uuid ? "uuid" : "name");
+    return wpd_cfg_fail(d, "duplicate %s \"%s\" (also used by pipeline[%zu].steps[%zu])",
+                        uuid ? "uuid" : "step name", dup->key, first->si, first->ti);
 }
 
 static int finish(wpd_cfg_dec *d)
@@ -347,40 +342,61 @@ static int finish(wpd_cfg_dec *d)
 
 wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len, wpd_error *err)
 {
-    wpd_cfg_dec d;
-    memset(&d, 0, sizeof d);
-    d.label = label ? label : "-";
-    d.err = err;
-    d.a = wpd_arena_new();
-    d.empty = wpd_arena_strdup(d.a, "");
-    d.wf = wpd_arena_alloc(d.a, sizeof *d.wf);
-    d.wf->arena = d.a;
-    d.wf->label = wpd_arena_strdup(d.a, d.label);
-    d.wf->network = d.wf->volume = d.empty;
-
-    wpd_error jerr;
     if (json && len > WPD_WORKFLOW_MAX_BYTES) {
         wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: larger than %zu MiB, the most a workflow may be",
-                      d.label, WPD_WORKFLOW_MAX_BYTES >> 20);
+                      label ? label : "-", WPD_WORKFLOW_MAX_BYTES >> 20);
+        return NULL;
+    }
+    /* the decoder state is on the heap, so that the recovery branch sees
+     * what the parse had allocated when an allocation failed */
+    wpd_cfg_dec *d = wpd_try_malloc(sizeof *d);
+    if (!d) {
+        wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: out of memory", label ? label : "-");
+        return NULL;
+    }
+    memset(d, 0, sizeof *d);
+    d->label = label ? label : "-";
+    d->err = err;
+    wpd_oom_guard guard;
+    wpd_oom_guard_push(&guard);
+    if (setjmp(guard.env) != 0) {
+        wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: out of memory while reading the workflow",
+                      d->label);
         goto fail;
     }
-    if (wpd_json_parse(&d.j, json ? json : "", json ? len : 0, &jerr)) {
-        wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: invalid JSON at line %d, column %d: %s", d.label,
-                      d.j.err_line, d.j.err_col, d.j.err_what);
+    d->a = wpd_arena_new();
+    d->empty = wpd_arena_strdup(d->a, "");
+    d->wf = wpd_arena_alloc(d->a, sizeof *d->wf);
+    d->wf->arena = d->a;
+    d->wf->label = wpd_arena_strdup(d->a, d->label);
+    d->wf->network = d->wf->volume = d->empty;
+
+    wpd_error jerr;
+    if (wpd_json_parse(&d->j, json ? json : "", json ? len : 0, &jerr)) {
+        if (jerr.kind == WPD_ERR_NOMEM)
+            wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: %s", d->label, jerr.message);
+        else
+            wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: invalid JSON at line %d, column %d: %s",
+                          d->label, d->j.err_line, d->j.err_col, d->j.err_what);
         goto fail;
     }
-    if (dec_top(&d) || finish(&d))
+    if (dec_top(d) || finish(d))
         goto fail;
-    wpd_json_free(&d.j);
-    return d.wf;
+    wpd_oom_guard_pop(&guard);
+    wpd_json_free(&d->j);
+    wpd_workflow *wf = d->wf;
+    free(d);
+    return wf;
 fail:
-    wpd_json_free(&d.j);
-    wpd_arena_free(d.a);
+    wpd_oom_guard_pop(&guard);
+    wpd_json_free(&d->j);
+    wpd_arena_free(d->a);
+    free(d);
     return NULL;
 }
 
 /* Read all of fd into b, but never more than WPD_WORKFLOW_MAX_BYTES + 1
- * bytes: 0, or -1 with errno set (EFBIG when over the limit). */
+ * bytes: 0, or -1 with errno set (EFBIG when over the limit, ENOMEM). */
 static int read_bounded(int fd, wpd_buf *b)
 {
     struct stat st;
@@ -399,10 +415,19 @@ static int read_bounded(int fd, wpd_buf *b)
             errno = EFBIG;
             return -1;
         }
-        size_t room = WPD_WORKFLOW_MAX_BYTES + 1 - b->len;
-        wpd_buf_reserve(b, room < 65536 ? room : 65536);
-        size_t want = b->cap - b->len - 1;
-        ssize_t r = read(fd, b->data + b->len, want < room ? want : room);
+        if (b->cap - b->len < 2) {
+            size_t cap = b->cap ? b->cap * 2 : 65536;
+            if (cap > WPD_WORKFLOW_MAX_BYTES + 2)
+                cap = WPD_WORKFLOW_MAX_BYTES + 2;
+            char *grown = wpd_try_realloc(b->data, cap);
+            if (!grown) {
+                errno = ENOMEM;
+                return -1;
+            }
+            b->data = grown;
+            b->cap = cap;
+        }
+        ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
         if (r == 0)
             return 0;
         if (r < 0) {
@@ -435,11 +460,13 @@ wpd_workflow *wpd_workflow_load(const char *path, wpd_error *err)
             wpd_error_set(err, WPD_ERR_INPUT, 0,
                           "%s: larger than %zu MiB, the most a workflow file may be", label,
                           WPD_WORKFLOW_MAX_BYTES >> 20);
+        else if (e == ENOMEM)
+            wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: out of memory while reading the file", label);
         else
             wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: cannot read: %s", label, strerror(e));
         return NULL;
     }
-    wpd_workflow *wf = wpd_workflow_parse(path, wpd_buf_cstr(&b), b.len, err);
+    wpd_workflow *wf = wpd_workflow_parse(path, b.data ? b.data : "", b.len, err);
     wpd_buf_free(&b);
     return wf;
 }

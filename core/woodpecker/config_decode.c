@@ -43,14 +43,15 @@ void wpd_cfg_path_pop(wpd_cfg_dec *d, size_t mark)
     d->path[mark] = '\0';
 }
 
-/* "<label>: <path>: <message>" (no path part at the top level). */
+/* "<label>: <path>: <message>" (no path part at the top level), in the
+ * arena (nothing to free if an allocation fails under the parse's guard). */
 static char *located(wpd_cfg_dec *d, const char *fmt, va_list ap)
 {
     char msg[WPD_ERROR_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (d->plen)
-        return wpd_xasprintf("%s: %s: %s", d->label, d->path, msg);
-    return wpd_xasprintf("%s: %s", d->label, msg);
+        return wpd_arena_printf(d->a, "%s: %s: %s", d->label, d->path, msg);
+    return wpd_arena_printf(d->a, "%s: %s", d->label, msg);
 }
 
 int wpd_cfg_fail(wpd_cfg_dec *d, const char *fmt, ...)
@@ -60,7 +61,6 @@ int wpd_cfg_fail(wpd_cfg_dec *d, const char *fmt, ...)
     char *m = located(d, fmt, ap);
     va_end(ap);
     wpd_error_set(d->err, WPD_ERR_INPUT, 0, "%s", m);
-    free(m);
     return -1;
 }
 
@@ -82,8 +82,7 @@ void wpd_cfg_warn(wpd_cfg_dec *d, const char *fmt, ...)
     va_start(ap, fmt);
     char *m = located(d, fmt, ap);
     va_end(ap);
-    wpd_cfg_strlist_push(d->a, &d->wf->warnings, wpd_arena_strdup(d->a, m));
-    free(m);
+    wpd_cfg_strlist_push(d->a, &d->wf->warnings, m);
 }
 
 /* ---- iteration over object members and array elements ------------------- */

@@ -1,0 +1,148 @@
+/* test_alloc_failure.c - allocation-failure torture of the parsers of
+ * foreign bytes: each operation runs once to count its allocations, then
+ * again for every N with the N-th allocation failing. Every such run must
+ * end in a WPD_ERR_NOMEM error - never a crash - and give back everything
+ * it allocated (LeakSanitizer checks that in the sanitizer build, which
+ * is the one the test command runs). */
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/json.h"
+#include "woodpecker/config.h"
+#include "testutil.h"
+
+typedef int (*op_fn)(const void *arg, wpd_error *err);
+
+/* Count op's allocations, then fail each in turn. */
+static void torture(const char *what, op_fn op, const void *arg)
+{
+    wpd_error err;
+    wpd_error_clear(&err);
+    wpd_alloc_fail_nth(LONG_MAX);
+    int baseline = op(arg, &err);
+    long total = wpd_alloc_count();
+    wpd_alloc_fail_nth(0);
+    ck_assert_msg(total > 0, "%s: no allocations counted", what);
+    for (long n = 1; n <= total; n++) {
+        wpd_error_clear(&err);
+        wpd_alloc_fail_nth(n);
+        int rc = op(arg, &err);
+        long seen = wpd_alloc_count();
+        wpd_alloc_fail_nth(0);
+        ck_assert_msg(seen >= n, "%s: run %ld made only %ld allocations", what, n, seen);
+        ck_assert_msg(rc != 0 && err.kind == WPD_ERR_NOMEM,
+                      "%s: allocation %ld of %ld failed, yet the result was %d (%s), not an "
+                      "out-of-memory error (baseline %d)",
+                      what, n, total, rc, err.message, baseline);
+        ck_assert_msg(strstr(err.message, "out of memory"), "%s: message \"%s\"", what,
+                      err.message);
+    }
+}
+
+/* ---- the operations ------------------------------------------------------ */
+
+typedef struct doc {
+    const char *text;
+    size_t len;
+} doc;
+
+static int json_op(const void *arg, wpd_error *err)
+{
+    const doc *d = arg;
+    wpd_json j;
+    int rc = wpd_json_parse(&j, d->text, d->len, err);
+    wpd_json_free(&j);
+    return rc;
+}
+
+static int workflow_op(const void *arg, wpd_error *err)
+{
+    const doc *d = arg;
+    wpd_workflow *wf = wpd_workflow_parse("w.json", d->text, d->len, err);
+    if (!wf)
+        return -1;
+    wpd_workflow_free(wf);
+    return 0;
+}
+
+static int load_op(const void *arg, wpd_error *err)
+{
+    wpd_workflow *wf = wpd_workflow_load(arg, err);
+    if (!wf)
+        return -1;
+    wpd_workflow_free(wf);
+    return 0;
+}
+
+static doc read_doc(const char *path)
+{
+    doc d;
+    d.text = tu_read_file(path, &d.len);
+    ck_assert_msg(d.text != NULL, "cannot read %s", path);
+    return d;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+START_TEST(json_documents)
+{
+    doc d = read_doc(TEST_DATA_DIR "/api/docker-inspect-running.json");
+    torture("engine answer", json_op, &d);
+    free((char *)d.text);
+    /* deep enough to grow the reader's stack of open containers */
+    char deep[200];
+    memset(deep, '[', 50);
+    memset(deep + 50, ']', 50);
+    doc n = {deep, 100};
+    torture("nested arrays", json_op, &n);
+    doc bad = {"{\"a\":[1,2,}", 11};
+    torture("invalid document", json_op, &bad);
+}
+END_TEST
+
+START_TEST(workflow_documents)
+{
+    doc d = read_doc(TEST_DATA_DIR "/spec-example.json");
+    torture("spec example", workflow_op, &d);
+    free((char *)d.text);
+    /* hand-written: generated network, volume, workspace mounts, warnings */
+    static const char hand[] =
+        "{\"pipeline\":[{\"steps\":[{\"name\":\"a\",\"image\":\"i\",\"commands\":[\"x\"],"
+        "\"on_success\":true,\"environment\":{\"A\":\"1\",\"B\":\"\\u00e9\"},\"ports\":[{"
+        "\"number\":80}],\"secret_mapping\":{\"S\":\"v\"}},{\"name\":\"never\",\"image\":\"i\"}]},"
+        "{\"steps\":[{\"name\":\"b\",\"image\":\"i\",\"on_failure\":true,\"networks\":[{\"name\":"
+        "\"n\",\"aliases\":[\"x\",\"y\"]}]}]}],\"secrets\":[{\"name\":\"s\",\"value\":\"v\"}]}";
+    doc h = {hand, sizeof hand - 1};
+    torture("hand-written workflow", workflow_op, &h);
+    static const char dup[] = "{\"pipeline\":[{\"steps\":[{\"name\":\"a\",\"image\":\"i\"},"
+                              "{\"name\":\"a\",\"image\":\"i\"}]}]}";
+    doc e = {dup, sizeof dup - 1};
+    torture("invalid workflow", workflow_op, &e);
+}
+END_TEST
+
+START_TEST(workflow_file)
+{
+    torture("workflow file", load_op, TEST_DATA_DIR "/spec-example.json");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("alloc_failure");
+    TCase *tc = tcase_create("parsers");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, json_documents);
+    tcase_add_test(tc, workflow_documents);
+    tcase_add_test(tc, workflow_file);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0;
+}
