@@ -311,7 +311,8 @@ int wpd_cred_select(const char *file, const char *json, size_t len, const char *
         return 0;
     wpd_json j;
     if (wpd_json_parse(&j, json, len, err) != 0) {
-        err->kind = WPD_ERR_INPUT;
+        if (err->kind != WPD_ERR_NOMEM)
+            err->kind = WPD_ERR_INPUT;
         wpd_error_prefix(err, "%s", file);
         wpd_json_free(&j);
         return -1;

@@ -5,9 +5,8 @@
 
 enum { STREAM_STDIN = 0, STREAM_STDOUT = 1, STREAM_STDERR = 2, STREAM_SYSERR = 3 };
 
-/* A daemon error message longer than this is cut (the error record holds
+/* A daemon error message longer than errmsg is cut (the error record holds
  * WPD_ERROR_MAX bytes anyway); the rest of the frame is still consumed. */
-#define ERRMSG_CAP WPD_ERROR_MAX
 
 void wpd_stdcopy_init(wpd_stdcopy *s)
 {
@@ -16,7 +15,7 @@ void wpd_stdcopy_init(wpd_stdcopy *s)
 
 void wpd_stdcopy_free(wpd_stdcopy *s)
 {
-    wpd_buf_free(&s->errmsg);
+    s->errmsg_len = 0;
     s->hdr_len = 0;
     s->remaining = 0;
 }
@@ -32,9 +31,9 @@ static int frame_done(wpd_stdcopy *s, wpd_error *err)
 {
     s->hdr_len = 0;
     if (s->stream == STREAM_SYSERR) {
-        wpd_error_set(err, WPD_ERR_PROTOCOL, 0, "error from daemon in stream: %s",
-                      wpd_buf_cstr(&s->errmsg));
-        wpd_buf_free(&s->errmsg);
+        wpd_error_set(err, WPD_ERR_PROTOCOL, 0, "error from daemon in stream: %.*s",
+                      (int)s->errmsg_len, s->errmsg);
+        s->errmsg_len = 0;
         return fail(s);
     }
     return 0;
@@ -69,8 +68,10 @@ int wpd_stdcopy_feed(wpd_stdcopy *s, const char *data, size_t len, wpd_stdcopy_s
         }
         size_t take = s->remaining < len ? s->remaining : len;
         if (s->stream == STREAM_SYSERR) {
-            size_t room = ERRMSG_CAP > s->errmsg.len ? ERRMSG_CAP - s->errmsg.len : 0;
-            wpd_buf_append(&s->errmsg, data, take < room ? take : room);
+            size_t room = sizeof s->errmsg - 1 - s->errmsg_len;
+            size_t keep = take < room ? take : room;
+            memcpy(s->errmsg + s->errmsg_len, data, keep);
+            s->errmsg_len += keep;
         } else {
             int out = s->stream == STREAM_STDERR ? 2 : 1;
             if (sink(arg, out, data, take) != 0) {
@@ -94,6 +95,6 @@ int wpd_stdcopy_finish(wpd_stdcopy *s, wpd_error *err)
         return wpd_error_set(err, WPD_ERR_PROTOCOL, 0, "log stream already failed");
     s->hdr_len = 0;
     s->remaining = 0;
-    wpd_buf_free(&s->errmsg);
+    s->errmsg_len = 0;
     return 0;
 }

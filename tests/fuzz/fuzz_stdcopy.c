@@ -15,6 +15,7 @@
 
 #include "fuzz.h"
 #include "engine/stdcopy.h"
+#include "util/buf.h"
 
 typedef struct sink_state {
     wpd_buf out;     /* payload bytes received */

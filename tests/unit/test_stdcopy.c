@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/stdcopy.h"
+#include "util/buf.h"
 
 /* What the sink saw: the merged bytes, the stream of each byte, and the
  * per-stream bytes. */
