@@ -41,6 +41,12 @@ bool wpd_dialect_harmless(wpd_change_op op, const wpd_error *err, wpd_change *ou
     return already;
 }
 
+bool wpd_dialect_no_such_container(const wpd_error *err)
+{
+    return err && err->kind == WPD_ERR_ENGINE &&
+           (err->status == 404 || has(err->message, "no such container"));
+}
+
 bool wpd_dialect_in_use(const wpd_error *err)
 {
     if (!err || err->kind != WPD_ERR_ENGINE || err->status == 404)

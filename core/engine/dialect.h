@@ -29,6 +29,10 @@ typedef enum wpd_change_op {
  * (a 304 of start/stop is no error: the calls map it to ALREADY). */
 bool wpd_dialect_harmless(wpd_change_op op, const wpd_error *err, wpd_change *out);
 
+/* The container does not exist (any call naming one): 404, or Podman's
+ * lower-case "no such container" in another status. */
+bool wpd_dialect_no_such_container(const wpd_error *err);
+
 /* A volume still in use ("volume is in use", Podman "is being used") or a
  * network with active endpoints: an object a container removed a moment
  * ago may still hold; worth a retry. */

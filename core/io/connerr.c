@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <wpdock/endpoint.h>
 
@@ -172,7 +173,21 @@ int wpd_describe_transfer_error(CURLcode code, const char *curl_message, long os
                      place);
         break;
     case CURLE_COULDNT_CONNECT:
-        if (setup->unix_path[0]) {
+        if (os_errno == EMFILE || os_errno == ENFILE) {
+            struct rlimit rl;
+            if (os_errno == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+                rl.rlim_cur != RLIM_INFINITY)
+                snprintf(d, sizeof d,
+                         "out of file descriptors: this process may have %llu open (ulimit -n); "
+                         "run fewer steps or workflows at once, or raise the limit",
+                         (unsigned long long)rl.rlim_cur);
+            else
+                snprintf(d, sizeof d,
+                         "out of file descriptors (%s): run fewer steps or workflows at once, or "
+                         "raise the limit",
+                         os_errno == EMFILE ? "the process limit, ulimit -n"
+                                            : "the system's limit");
+        } else if (setup->unix_path[0]) {
             if (os_errno == ENOENT)
                 snprintf(d, sizeof d, "%s does not exist", place);
             else if (os_errno == EACCES || os_errno == EPERM)

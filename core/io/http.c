@@ -4,9 +4,11 @@
 #include "io/http.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "io/connerr.h"
@@ -35,6 +37,7 @@ struct wpd_http_request {
     int aborted_by_callback;
     int headers_done;
     int finished;
+    int socket_errno; /* why the last socket() failed (EMFILE...), 0 = it did not */
     struct timespec started;
 };
 
@@ -120,6 +123,8 @@ static void on_complete(void *self, CURLcode result)
     }
     long os_errno = 0;
     curl_easy_getinfo(q->easy, CURLINFO_OS_ERRNO, &os_errno);
+    if (result == CURLE_COULDNT_CONNECT && q->socket_errno)
+        os_errno = q->socket_errno; /* curl does not keep the errno of socket() */
     char msg[WPD_ERROR_MAX];
     wpd_describe_transfer_error(result, detail, os_errno, q->res.status, &q->c->setup, msg,
                                 sizeof msg);
@@ -240,6 +245,20 @@ size_t wpd_http_client_in_flight(const wpd_http_client *c)
     return c->in_flight;
 }
 
+/* curl's socket(), remembering why it failed (out of descriptors), and
+ * close-on-exec: child processes (credential helpers) get no connection. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    wpd_http_request *q = arg;
+    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0) {
+        q->socket_errno = errno;
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
 static void configure(wpd_http_request *q, const wpd_http_spec *sp)
 {
     const wpd_conn_setup *s = &q->c->setup;
@@ -250,6 +269,8 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
     curl_easy_setopt(e, CURLOPT_PRIVATE, q);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, q);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, q);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);

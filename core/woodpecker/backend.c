@@ -238,6 +238,11 @@ size_t wpd_backend_leftovers(wpd_backend *b, const wpd_workflow *wf, wpd_buf *ou
     return n;
 }
 
+bool wpd_backend_step_vanished(wpd_backend *b, const wpd_step *step)
+{
+    return backend_mark(b, step)->vanished;
+}
+
 static void hurry_kill_done(void *arg, wpd_change outcome, const wpd_error *err)
 {
     (void)arg;

@@ -84,6 +84,10 @@ void wpd_backend_abandon(wpd_backend *b);
  * between) to out; returns how many. */
 size_t wpd_backend_leftovers(wpd_backend *b, const wpd_workflow *wf, wpd_buf *out);
 
+/* Did a call for the step's container find it gone, although wpdock had
+ * not removed it (someone else did)? */
+bool wpd_backend_step_vanished(wpd_backend *b, const wpd_step *step);
+
 /* From now on stops use no grace period, and stops already waiting for
  * their grace period get a SIGKILL at once (second interrupt). */
 void wpd_backend_hurry(wpd_backend *b);

@@ -62,8 +62,13 @@ static void sync_end(sync_call *sc, const wpd_error *err)
 static void on_containers(void *arg, const wpd_ctr_summary *v, size_t n, const wpd_error *err)
 {
     sync_call *sc = arg;
-    for (size_t i = 0; i < n; i++)
-        add_object(sc->into, "container", v[i].id, v[i].name);
+    for (size_t i = 0; i < n; i++) {
+        /* a list entry without a name is still shown by something: its
+         * short id */
+        char shortid[13];
+        snprintf(shortid, sizeof shortid, "%s", v[i].id);
+        add_object(sc->into, "container", v[i].id, v[i].name && *v[i].name ? v[i].name : shortid);
+    }
     sync_end(sc, err);
 }
 

@@ -20,11 +20,21 @@ static void teardown_next(teardown_op *op);
 
 static void teardown_done(void *arg, wpd_change outcome, const wpd_error *err)
 {
-    (void)outcome;
     teardown_op *op = arg;
     wpd_op *base = &op->base;
     op_call_done(base);
     base->stopping = false;
+    step_mark *m = backend_mark(base->b, base->step);
+    /* gone, or being removed (Docker: "removal already in progress"), and
+     * not by our hand: nothing left to stop, kill or remove */
+    if (!err && !m->removed &&
+        (outcome == WPD_CHANGE_NOT_FOUND ||
+         (outcome == WPD_CHANGE_ALREADY && op->phase == PH_REMOVE))) {
+        m->vanished = true;
+        m->removed = true;
+        op_finish(base, NULL);
+        return;
+    }
     const char *sname = base->step->name;
     if (err) {
         wpd_error e;
@@ -36,7 +46,7 @@ static void teardown_done(void *arg, wpd_change outcome, const wpd_error *err)
             break;
         case PH_KILL:
             if (op->stop_failed)
-                wpd_error_set(&e, err->kind, err->status, "%s\ncould not kill container '%s': %s",
+                wpd_error_set(&e, err->kind, err->status, "%s; could not kill container '%s': %s",
                               op->stop_err.message, sname, err->message);
             else
                 wpd_error_set(&e, err->kind, err->status, "could not kill container '%s': %s",

@@ -1,6 +1,7 @@
 /* op_wait.c - WaitStep (spec 2.5): wait until the container is not
  * running, then inspect it for the exit code and OOMKilled. */
 #include "engine/containers.h"
+#include "engine/dialect.h"
 #include "woodpecker/ops.h"
 
 typedef struct wait_op {
@@ -9,10 +10,27 @@ typedef struct wait_op {
     wpd_step_result res;
 } wait_op;
 
+/* The container went away under the wait: someone else removed it. */
+static bool wait_vanished(wait_op *op, const wpd_error *err)
+{
+    if (!wpd_dialect_no_such_container(err))
+        return false;
+    backend_mark(op->base.b, op->base.step)->vanished = true;
+    wpd_error e;
+    wpd_error_set(&e, WPD_ERR_ENGINE, err->status,
+                  "container %s was removed by something other than wpdock while the step ran; "
+                  "its exit code is unknown",
+                  op->base.name);
+    op_finish(&op->base, &e);
+    return true;
+}
+
 static void wait_inspected(void *arg, const wpd_ctr_info *info, const wpd_error *err)
 {
     wait_op *op = arg;
     if (op_call_done(&op->base))
+        return;
+    if (wait_vanished(op, err))
         return;
     if (err) {
         wpd_error e = *err;
@@ -32,6 +50,8 @@ static void wait_waited(void *arg, const wpd_ctr_waited *res, const wpd_error *e
     if (op_call_done(&op->base))
         return;
     wpd_error e;
+    if (wait_vanished(op, err))
+        return;
     if (err) {
         e = *err;
         wpd_error_prefix(&e, "waiting for container %s", op->base.name);

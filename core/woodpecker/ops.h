@@ -22,6 +22,7 @@ typedef struct step_mark {
     bool create_sent; /* a create request went out: the container may exist */
     bool exited;      /* a WaitStep saw it end: stop and kill have nothing to do */
     bool removed;     /* a remove succeeded (or found nothing) */
+    bool vanished;    /* a call found no such container: something else removed it */
 } step_mark;
 
 struct wpd_backend {

@@ -40,6 +40,15 @@ static void step_destroyed(void *arg, const wpd_error *err)
 {
     step_run *sr = arg;
     sr->op = NULL;
+    if (!err && (sr->outcome == OUT_FAILURE || sr->outcome == OUT_ERROR) &&
+        wpd_backend_step_vanished(sr->run->backend, sr->step) &&
+        !strstr(sr->error ? sr->error : "", "something other than wpdock")) {
+        /* the step failed because its container was removed under it */
+        char *msg = wpd_xasprintf("%s; its container was removed by something other than wpdock",
+                                  sr->error ? sr->error : "the step failed");
+        set_str(&sr->error, msg);
+        free(msg);
+    }
     if (err && sr->outcome != OUT_CANCELED && sr->outcome != OUT_ERROR) {
         sr->outcome = OUT_ERROR;
         set_str(&sr->error, err->message);
