@@ -43,7 +43,9 @@ static void helper_ok(const tu_pe *pe, const char *what, const char *extra)
     char *args = wpd_xasprintf("%s '%s'%s%s", what, pe->dir, extra ? " " : "", extra ? extra : "");
     char *out = NULL;
     int st = helper(args, &out);
-    ck_assert_msg(st == 0, "private-engine %s failed (%d): %s", args, st, out);
+    size_t n = out ? strlen(out) : 0;
+    ck_assert_msg(st == 0, "private-engine %s failed (%d): %s", args, st,
+                  out + (n > 1500 ? n - 1500 : 0));
     free(out);
     free(args);
 }
