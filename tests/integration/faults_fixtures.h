@@ -96,6 +96,9 @@ static inline const tu_event *final_step(const tu_exec *x, const char *engine, c
  * exit status, its output in *out (malloc'd, may be NULL). */
 static inline int run_cleanup(const char *const *args, char **out)
 {
+    /* never on a shared engine: a plain cleanup removes every run's objects */
+    ck_assert_msg(strstr(tu_engine_host(), "/wpdpe-") != NULL,
+                  "wpdock cleanup against %s, which is not a private engine", tu_engine_host());
     const char *argv[8] = {"cleanup"};
     size_t n = 1;
     for (size_t i = 0; args && args[i] && n < 7; i++)
