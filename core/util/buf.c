@@ -119,16 +119,26 @@ char *wpd_xasprintf(const char *fmt, ...)
     return wpd_buf_steal(&b);
 }
 
-void wpd_buf_reserve(wpd_buf *b, size_t extra)
+int wpd_buf_try_reserve(wpd_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
-        return;
+        return 0;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    b->data = wpd_xrealloc(b->data, cap);
+    char *grown = wpd_try_realloc(b->data, cap);
+    if (!grown)
+        return -1;
+    b->data = grown;
     b->cap = cap;
+    return 0;
+}
+
+void wpd_buf_reserve(wpd_buf *b, size_t extra)
+{
+    if (wpd_buf_try_reserve(b, extra) != 0)
+        oom();
 }
 
 void wpd_buf_append(wpd_buf *b, const void *data, size_t len)

@@ -28,6 +28,9 @@ typedef struct wpd_buf {
     }
 
 void wpd_buf_reserve(wpd_buf *b, size_t extra);
+/* Room for extra more bytes without allocating later: 0, or -1 (b unchanged)
+ * when memory ran out. */
+int wpd_buf_try_reserve(wpd_buf *b, size_t extra);
 void wpd_buf_append(wpd_buf *b, const void *data, size_t len);
 void wpd_buf_puts(wpd_buf *b, const char *s);
 void wpd_buf_putc(wpd_buf *b, char c);

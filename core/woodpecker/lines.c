@@ -20,6 +20,7 @@ struct wpd_masker {
     pattern *pat; /* grouped by first byte; longest first inside a group */
     size_t n;
     size_t maxlen; /* longest pattern */
+    size_t minlen; /* shortest pattern: masking grows text at most MASK_LEN / minlen + 1 times */
     uint32_t bstart[256], bcount[256];
     unsigned char is_first[256];
     /* bit (a << 8 | b) is set when some pattern starts with bytes a b (or is
@@ -97,10 +98,19 @@ static int pattern_cmp(const void *a, const void *b)
 
 wpd_masker *wpd_masker_new(const char *const *secrets, size_t n)
 {
-    wpd_masker *m = wpd_xcalloc(1, sizeof *m);
+    wpd_masker *m = wpd_try_malloc(sizeof *m);
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof *m);
+    /* while building, m->pat holds the patterns found so far and m->n counts
+     * them, so that a failed allocation frees exactly what was made */
+    wpd_oom_guard guard;
+    wpd_oom_guard_push(&guard);
+    if (setjmp(guard.env) != 0) {
+        wpd_masker_free(m);
+        return NULL;
+    }
     size_t cap = 0;
-    pattern *tmp = NULL;
-    size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         if (!secrets[i])
             continue;
@@ -114,23 +124,25 @@ wpd_masker *wpd_masker_new(const char *const *secrets, size_t n)
             const char *nl = memchr(v, '\n', (size_t)(end - v));
             const char *stop = nl ? nl : end;
             if (stop > v) {
-                if (count == cap) {
+                if (m->n == cap) {
                     cap = cap ? cap * 2 : 8;
-                    tmp = wpd_xrealloc(tmp, cap * sizeof *tmp);
+                    m->pat = wpd_xrealloc(m->pat, cap * sizeof *m->pat);
                 }
-                tmp[count].len = (size_t)(stop - v);
-                tmp[count].s = wpd_xstrndup(v, tmp[count].len);
-                count++;
+                m->pat[m->n].len = (size_t)(stop - v);
+                m->pat[m->n].s = wpd_xstrndup(v, m->pat[m->n].len);
+                m->n++;
             }
             if (!nl)
                 break;
             v = nl + 1;
         }
     }
-    if (count == 0) {
-        free(tmp);
+    if (m->n == 0) {
+        wpd_oom_guard_pop(&guard);
         return m;
     }
+    pattern *tmp = m->pat;
+    size_t count = m->n;
     qsort(tmp, count, sizeof *tmp, pattern_cmp);
     size_t uniq = 0;
     for (size_t i = 0; i < count; i++) {
@@ -140,15 +152,19 @@ wpd_masker *wpd_masker_new(const char *const *secrets, size_t n)
         }
         tmp[uniq++] = tmp[i];
     }
+    m->n = uniq;
     /* Group by first byte, keeping the priority order inside each group
      * (patterns with different first bytes never compete at one position). */
-    m->pat = wpd_xmalloc(uniq * sizeof *m->pat);
-    m->n = uniq;
+    pattern *grouped = wpd_xmalloc(uniq * sizeof *grouped);
+    wpd_oom_guard_pop(&guard);
+    m->minlen = SIZE_MAX;
     for (size_t i = 0; i < uniq; i++) {
         unsigned char f = (unsigned char)tmp[i].s[0];
         m->bcount[f]++;
         if (tmp[i].len > m->maxlen)
             m->maxlen = tmp[i].len;
+        if (tmp[i].len < m->minlen)
+            m->minlen = tmp[i].len;
     }
     uint32_t at = 0;
     for (int f = 0; f < 256; f++) {
@@ -160,7 +176,7 @@ wpd_masker *wpd_masker_new(const char *const *secrets, size_t n)
     uint32_t fill[256] = {0};
     for (size_t i = 0; i < uniq; i++) {
         unsigned char f = (unsigned char)tmp[i].s[0];
-        m->pat[m->bstart[f] + fill[f]++] = tmp[i];
+        grouped[m->bstart[f] + fill[f]++] = tmp[i];
         if (tmp[i].len == 1) {
             for (unsigned b = 0; b < 256; b++)
                 m->bigram[(f << 8 | b) / 64] |= (uint64_t)1 << (b % 64);
@@ -169,6 +185,7 @@ wpd_masker *wpd_masker_new(const char *const *secrets, size_t n)
             m->bigram[bg / 64] |= (uint64_t)1 << (bg % 64);
         }
     }
+    m->pat = grouped;
     free(tmp);
     return m;
 }
@@ -328,8 +345,9 @@ static void emit(wpd_lines *l, const char *p, size_t n)
 }
 
 /* No masking: cut after each '\n' and after M bytes without one, handing
- * complete chunks straight from the caller's memory when possible. */
-static void feed_plain(wpd_lines *l, const char *data, size_t len)
+ * complete chunks straight from the caller's memory when possible. The
+ * buffer is grown (fallibly) before each append: -1 when memory ran out. */
+static int feed_plain(wpd_lines *l, const char *data, size_t len)
 {
     size_t pos = 0;
     while (pos < len) {
@@ -342,26 +360,39 @@ static void feed_plain(wpd_lines *l, const char *data, size_t len)
         else if (win == need)
             k = need;
         else {
+            if (wpd_buf_try_reserve(&l->pending, win) != 0)
+                return -1;
             wpd_buf_append(&l->pending, data + pos, win);
-            return;
+            return 0;
         }
         if (l->pending.len == 0) {
             emit(l, data + pos, k);
         } else {
+            if (wpd_buf_try_reserve(&l->pending, k) != 0)
+                return -1;
             wpd_buf_append(&l->pending, data + pos, k);
             emit(l, l->pending.data, l->pending.len);
             wpd_buf_reset(&l->pending);
         }
         pos += k;
     }
+    return 0;
+}
+
+/* Room in l->masked for the masked form of n input bytes. */
+static int reserve_masked(wpd_lines *l, size_t n)
+{
+    size_t grow = MASK_LEN / l->m->minlen + 1;
+    return wpd_buf_try_reserve(&l->masked, n * grow + MASK_LEN);
 }
 
 /* Mask data[0..len) and pass the masked bytes on to the splitter. Patterns
  * never contain '\n', so masking the stream is the same as masking each line
  * and line boundaries are unchanged. Bytes whose outcome depends on what
  * comes next (a possible start of a secret, never a '\n') wait in l->hold.
- * final: end of input. */
-static void feed_masked(wpd_lines *l, const char *data, size_t len, int final)
+ * final: end of input. Every buffer is grown before it is written, so the
+ * masking itself never allocates. */
+static int feed_masked(wpd_lines *l, const char *data, size_t len, int final)
 {
     const wpd_masker *m = l->m;
     size_t off = 0;
@@ -371,6 +402,8 @@ static void feed_masked(wpd_lines *l, const char *data, size_t len, int final)
         int fin = final && off + n == len;
         off += n;
         wpd_buf_reset(&l->masked);
+        if (reserve_masked(l, l->hold.len + n) != 0 || wpd_buf_try_reserve(&l->hold, n) != 0)
+            return -1;
         if (l->hold.len > 0) {
             /* Complete the held bytes with at most maxlen new ones: every
              * held position can then be decided. */
@@ -391,26 +424,29 @@ static void feed_masked(wpd_lines *l, const char *data, size_t len, int final)
             size_t d = mask_span(m, s, n, fin, &l->masked);
             wpd_buf_append(&l->hold, s + d, n - d);
         }
-        feed_plain(l, l->masked.data, l->masked.len);
+        if (feed_plain(l, l->masked.data, l->masked.len) != 0)
+            return -1;
     } while (off < len);
+    return 0;
 }
 
-void wpd_lines_feed(wpd_lines *l, const char *data, size_t len)
+int wpd_lines_feed(wpd_lines *l, const char *data, size_t len)
 {
     if (len == 0)
-        return;
+        return 0;
     if (l->m)
-        feed_masked(l, data, len, 0);
-    else
-        feed_plain(l, data, len);
+        return feed_masked(l, data, len, 0);
+    return feed_plain(l, data, len);
 }
 
-void wpd_lines_finish(wpd_lines *l)
+int wpd_lines_finish(wpd_lines *l)
 {
+    int rc = 0;
     if (l->m)
-        feed_masked(l, "", 0, 1);
+        rc = feed_masked(l, "", 0, 1);
     if (l->pending.len > 0) {
         emit(l, l->pending.data, l->pending.len);
         wpd_buf_reset(&l->pending);
     }
+    return rc;
 }

@@ -26,7 +26,8 @@ typedef struct wpd_masker wpd_masker;
 /* Patterns from secret values: each value is trimmed of leading/trailing
  * (Unicode) whitespace, skipped when then <= 3 bytes, split on '\n'; every
  * non-empty piece is a pattern. Patterns are tried longest first (ties in
- * byte order, duplicates dropped). NULL values are skipped. Never NULL. */
+ * byte order, duplicates dropped). NULL values are skipped. NULL only when
+ * memory ran out. */
 wpd_masker *wpd_masker_new(const char *const *secrets, size_t n);
 void wpd_masker_free(wpd_masker *m);
 /* Number of patterns. */
@@ -55,9 +56,12 @@ typedef struct wpd_lines {
 /* max 0 = WPD_LINES_DEFAULT_MAX (1 MiB). m may be NULL (no masking); it is
  * borrowed and must outlive l. */
 void wpd_lines_init(wpd_lines *l, size_t max, const wpd_masker *m, wpd_line_cb cb, void *arg);
-void wpd_lines_feed(wpd_lines *l, const char *data, size_t len);
-/* EOF: emit the remainder (if any); l can then be fed again as a new stream. */
-void wpd_lines_finish(wpd_lines *l);
+/* 0, or -1 when memory ran out: then this input is lost (nothing unmasked
+ * is ever emitted) and l can go on with the next. */
+int wpd_lines_feed(wpd_lines *l, const char *data, size_t len);
+/* EOF: emit the remainder (if any); l can then be fed again as a new stream.
+ * 0, or -1 as for feed. */
+int wpd_lines_finish(wpd_lines *l);
 void wpd_lines_free(wpd_lines *l);
 
 #endif

@@ -406,6 +406,12 @@ void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg)
     run->status = WPD_RUN_RUNNING;
     run->started = now_unix();
     emit_workflow(run, "started", NULL);
+    if (!run->masker) { /* out of memory in wpd_run_new: never run unmasked */
+        wpd_error e;
+        wpd_error_set(&e, WPD_ERR_NOMEM, 0, "out of memory preparing the masks of its secrets");
+        setup_done(run, &e);
+        return;
+    }
     run->setup_op = wpd_backend_setup_workflow(run->backend, run->wf, setup_done, run);
 }
 

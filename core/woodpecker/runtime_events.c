@@ -82,7 +82,11 @@ void on_stderr_line(void *arg, const char *line, size_t len)
 void on_output(void *arg, int stream, const char *data, size_t len)
 {
     step_run *sr = arg;
-    wpd_lines_feed(stream == 2 ? &sr->err_lines : &sr->out_lines, data, len);
+    if (wpd_lines_feed(stream == 2 ? &sr->err_lines : &sr->out_lines, data, len) != 0 &&
+        !sr->output_lost) {
+        sr->output_lost = true; /* said once per step */
+        emit_notice(sr->run, sr, "out of memory: some of this step's output was dropped");
+    }
 }
 
 void on_pull(void *arg, const wpd_pull_progress *p)

@@ -45,6 +45,7 @@ typedef struct step_run {
     bool stop_requested;
     wpd_envlist env;
     wpd_lines out_lines, err_lines;
+    bool output_lost; /* the splitter ran out of memory (noticed once) */
     bool lines_ready;
     int64_t started, finished;
     struct timespec t_start, t_end;

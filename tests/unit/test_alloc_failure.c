@@ -1,5 +1,6 @@
 /* test_alloc_failure.c - allocation-failure torture of the parsers of
- * foreign bytes: each operation runs once to count its allocations, then
+ * foreign bytes (JSON, workflow files, the masking line splitter; the
+ * stdcopy demultiplexer allocates nothing): each operation runs once to count its allocations, then
  * again for every N with the N-th allocation failing. Every such run must
  * end in a WPD_ERR_NOMEM error - never a crash - and give back everything
  * it allocated (LeakSanitizer checks that in the sanitizer build, which
@@ -13,6 +14,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "woodpecker/config.h"
+#include "woodpecker/lines.h"
 #include "testutil.h"
 
 typedef int (*op_fn)(const void *arg, wpd_error *err);
@@ -78,6 +80,40 @@ static int load_op(const void *arg, wpd_error *err)
     return 0;
 }
 
+static void count_line(void *arg, const char *line, size_t len)
+{
+    (void)line;
+    *(size_t *)arg += len;
+}
+
+/* Secrets' masks, then a log fed in pieces through the masking splitter. */
+static int lines_op(const void *arg, wpd_error *err)
+{
+    (void)arg;
+    static const char *const secrets[] = {"hunter2-secret", "  multi\nline-value  ", "tok", "x9Yz"};
+    wpd_masker *m = wpd_masker_new(secrets, 4);
+    if (!m)
+        return wpd_error_set(err, WPD_ERR_NOMEM, 0, "out of memory building masks");
+    wpd_lines l;
+    size_t seen = 0;
+    wpd_lines_init(&l, 64, m, count_line, &seen);
+    static const char log[] = "start hunter2-secret x9Yz\nline-value and a very long line that "
+                              "is cut into pieces of sixty-four bytes each, with hunter2-sec"
+                              "ret across a piece\nmulti\n";
+    int rc = 0;
+    for (size_t at = 0; at < sizeof log - 1 && rc == 0; at += 7) {
+        size_t k = sizeof log - 1 - at < 7 ? sizeof log - 1 - at : 7;
+        rc = wpd_lines_feed(&l, log + at, k);
+    }
+    if (rc == 0)
+        rc = wpd_lines_finish(&l);
+    wpd_lines_free(&l);
+    wpd_masker_free(m);
+    if (rc != 0)
+        return wpd_error_set(err, WPD_ERR_NOMEM, 0, "out of memory masking the log");
+    return seen > 0 ? 0 : wpd_error_set(err, WPD_ERR_INTERNAL, 0, "no lines");
+}
+
 static doc read_doc(const char *path)
 {
     doc d;
@@ -131,6 +167,12 @@ START_TEST(workflow_file)
 }
 END_TEST
 
+START_TEST(masked_lines)
+{
+    torture("masked log lines", lines_op, NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alloc_failure");
@@ -139,6 +181,7 @@ int main(void)
     tcase_add_test(tc, json_documents);
     tcase_add_test(tc, workflow_documents);
     tcase_add_test(tc, workflow_file);
+    tcase_add_test(tc, masked_lines);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
