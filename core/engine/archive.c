@@ -59,17 +59,24 @@ int wpd_path_stat_parse(const char *value, size_t len, wpd_arena *a, wpd_path_st
         value++;
         len--;
     }
+    /* the JSON text must outlive the tokens: it goes into the arena, whose
+     * room is taken before the decode buffer exists (an allocation failure
+     * then loses nothing), and the decode buffer never grows (decoded text
+     * is shorter than the base64) */
+    char *text = wpd_arena_alloc(a, len + 1);
     wpd_buf raw = WPD_BUF_INIT;
+    if (wpd_buf_try_reserve(&raw, len + 3) != 0)
+        return wpd_error_set(err, WPD_ERR_NOMEM, 0, "path stat: out of memory");
     if (!len || wpd_base64_decode(value, len, &raw) != 0) {
         wpd_buf_free(&raw);
         return wpd_error_set(err, WPD_ERR_PROTOCOL, 0, "path stat: not base64");
     }
-    /* the JSON text must outlive the tokens: keep it in the arena */
-    char *text = wpd_arena_strndup(a, raw.data ? raw.data : "", raw.len);
     size_t tlen = raw.len;
+    memcpy(text, raw.data ? raw.data : "", tlen);
+    text[tlen] = '\0';
     wpd_buf_free(&raw);
     wpd_json j;
-    if (wpd_resp_body(&j, text, tlen, "path stat", err) != 0)
+    if (wpd_resp_body(&j, text, tlen, "path stat", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         wpd_json_free(&j);

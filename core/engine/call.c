@@ -2,6 +2,7 @@
  * checking the status class, cancellation, completion from the loop, and
  * the path and filter encoding every resource uses. */
 #include "engine/call.h"
+#include "engine/parse.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -149,18 +150,35 @@ void wpd_deliver_done(wpd_typed_call *c, const wpd_http_response *res, const wpd
     ((wpd_done_fn)c->done)(c->arg, err);
 }
 
+typedef struct result_parse {
+    const wpd_result_type *t;
+    const wpd_http_response *res;
+    void *result;
+} result_parse;
+
+static int parse_result(void *arg, wpd_arena *a, wpd_error *err)
+{
+    result_parse *rp = arg;
+    rp->result = wpd_arena_alloc(a, rp->t->size);
+    return rp->t->parse(rp->res->body.data, rp->res->body.len, a, rp->result, err);
+}
+
+/* The answer is parsed under an out-of-memory guard (an allocation failure
+ * is the call's error), the callback runs outside it. */
 static void result_deliver(wpd_typed_call *c, const wpd_http_response *res, const wpd_error *err)
 {
     const wpd_result_type *t = c->ctx;
-    wpd_arena *a = wpd_arena_new();
-    void *result = wpd_arena_alloc(a, t->size);
-    wpd_error e;
-    if (err)
+    if (err) {
         t->emit(c->done, c->arg, NULL, err);
-    else if (t->parse(res->body.data, res->body.len, a, result, &e) != 0)
+        return;
+    }
+    result_parse rp = {t, res, NULL};
+    wpd_arena *a;
+    wpd_error e;
+    if (wpd_parse_guarded(parse_result, &rp, &a, &e) != 0)
         t->emit(c->done, c->arg, NULL, &e);
     else
-        t->emit(c->done, c->arg, result, NULL);
+        t->emit(c->done, c->arg, rp.result, NULL);
     wpd_arena_free(a);
 }
 

@@ -93,7 +93,7 @@ int wpd_ctr_info_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_info 
 {
     memset(out, 0, sizeof *out);
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "container inspect", err) != 0)
+    if (wpd_resp_body(&j, body, len, "container inspect", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         wpd_json_free(&j);
@@ -155,7 +155,7 @@ int wpd_ctr_list_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_summa
     *out = NULL;
     *n = 0;
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "container list", err) != 0)
+    if (wpd_resp_body(&j, body, len, "container list", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_ARRAY) {
         wpd_json_free(&j);

@@ -99,7 +99,7 @@ static int created_parse(const char *body, size_t len, wpd_arena *a, void *r, wp
     wpd_ctr_created *c = r;
     wpd_json j;
     c->id = "";
-    if (wpd_json_parse(&j, body ? body : "", body ? len : 0, NULL) == 0) {
+    if (wpd_json_parse_in(&j, body ? body : "", body ? len : 0, a, NULL) == 0) {
         c->id = wpd_resp_str(&j, 0, "Id", a);
         c->n_warnings = wpd_resp_strings(&j, wpd_json_get(&j, 0, "Warnings"), a, &c->warnings);
     }
@@ -167,7 +167,7 @@ int wpd_ctr_wait_parse(const char *body, size_t len, wpd_arena *a, wpd_ctr_waite
     out->status_code = 0;
     out->status_known = false;
     out->error = "";
-    if (wpd_resp_body(&j, body, len, "container wait", err) != 0)
+    if (wpd_resp_body(&j, body, len, "container wait", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) == WPD_JSON_NUMBER) { /* libpod: a bare exit code */
         out->status_known = wpd_json_int64(&j, 0, &out->status_code) == 0;

@@ -34,7 +34,7 @@ int wpd_engine_event_parse(const char *line, size_t len, wpd_arena *a, wpd_engin
     if (!len)
         return 0;
     wpd_json j;
-    if (wpd_resp_body(&j, line, len, "event", err) != 0)
+    if (wpd_resp_body(&j, line, len, "event", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         wpd_json_free(&j);
@@ -108,11 +108,26 @@ typedef struct events_call {
 } events_call;
 
 /* Deliver one line; -1 when it was not an event. */
+typedef struct event_parse {
+    const char *line;
+    size_t len;
+    wpd_engine_event ev;
+} event_parse;
+
+static int parse_event_line(void *arg, wpd_arena *a, wpd_error *err)
+{
+    event_parse *ep = arg;
+    return wpd_engine_event_parse(ep->line, ep->len, a, &ep->ev, err);
+}
+
+/* Deliver one line (parsed under an out-of-memory guard; running out of
+ * memory ends the stream like a line that is not an event). */
 static int deliver_line(events_call *ec, const char *line, size_t len)
 {
-    wpd_arena *a = wpd_arena_new();
-    wpd_engine_event ev;
-    int rc = wpd_engine_event_parse(line, len, a, &ev, &ec->fail_err);
+    event_parse ep = {line, len, {0}};
+    wpd_arena *a;
+    int rc = wpd_parse_guarded(parse_event_line, &ep, &a, &ec->fail_err);
+    wpd_engine_event ev = ep.ev;
     if (rc > 0 && ec->cbs.event)
         ec->cbs.event(ec->cbs.arg, &ev);
     wpd_arena_free(a);

@@ -47,7 +47,7 @@ int wpd_exec_create_parse(const char *body, size_t len, wpd_arena *a, const char
 {
     *id = "";
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "exec create", err) != 0)
+    if (wpd_resp_body(&j, body, len, "exec create", a, err) != 0)
         return -1;
     int rc = 0;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT)
@@ -119,7 +119,7 @@ int wpd_exec_info_parse(const char *body, size_t len, wpd_arena *a, wpd_exec_inf
 {
     memset(out, 0, sizeof *out);
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "exec inspect", err) != 0)
+    if (wpd_resp_body(&j, body, len, "exec inspect", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         wpd_json_free(&j);

@@ -16,7 +16,8 @@ int wpd_pull_line_parse(const char *line, size_t len, wpd_arena *a, wpd_pull_pro
     if (!len)
         return 0;
     wpd_json j;
-    if (wpd_json_parse(&j, line, len, NULL) != 0 || wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
+    if (wpd_json_parse_in(&j, line, len, a, NULL) != 0 ||
+        wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         wpd_json_free(&j);
         return 0;
     }
@@ -49,12 +50,30 @@ typedef struct pull_call {
     char *error; /* the last error object of the stream */
 } pull_call;
 
+typedef struct pull_parse {
+    const char *line;
+    size_t len;
+    wpd_pull_progress p;
+    char *error;
+} pull_parse;
+
+static int parse_pull_line(void *arg, wpd_arena *a, wpd_error *err)
+{
+    (void)err;
+    pull_parse *pp = arg;
+    return wpd_pull_line_parse(pp->line, pp->len, a, &pp->p, &pp->error);
+}
+
+/* One line, parsed under an out-of-memory guard (a line that cannot be
+ * read for lack of memory is skipped, as an unreadable line is). */
 static void pull_line(pull_call *pc, const char *line, size_t len)
 {
-    wpd_arena *a = wpd_arena_new();
-    wpd_pull_progress p;
-    char *error = NULL;
-    int kind = wpd_pull_line_parse(line, len, a, &p, &error);
+    pull_parse pp = {line, len, {0}, NULL};
+    wpd_arena *a;
+    wpd_error e;
+    int kind = wpd_parse_guarded(parse_pull_line, &pp, &a, &e);
+    wpd_pull_progress p = pp.p;
+    char *error = pp.error;
     if (kind == 2) {
         free(pc->error);
         pc->error = error;
@@ -138,7 +157,7 @@ int wpd_image_info_parse(const char *body, size_t len, wpd_arena *a, wpd_image_i
 {
     memset(out, 0, sizeof *out);
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "image inspect", err) != 0)
+    if (wpd_resp_body(&j, body, len, "image inspect", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         wpd_json_free(&j);

@@ -95,7 +95,7 @@ int wpd_net_list_parse(const char *body, size_t len, wpd_arena *a, wpd_net_summa
     *out = NULL;
     *n = 0;
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "network list", err) != 0)
+    if (wpd_resp_body(&j, body, len, "network list", a, err) != 0)
         return -1;
     if (wpd_json_type_of(&j, 0) != WPD_JSON_ARRAY) {
         wpd_json_free(&j);

@@ -1,7 +1,11 @@
-/* parse.c - arena-backed getters for Engine API response bodies. */
+/* parse.c - arena-backed getters for Engine API response bodies. Every
+ * allocation of a response parse is in its arena (the JSON tokens too), so
+ * a parse can be abandoned at any allocation failure (see call.c). */
 #include "engine/parse.h"
 
 #include <string.h>
+
+#include "util/buf.h"
 
 const char *wpd_resp_str(const wpd_json *j, int obj, const char *path, wpd_arena *a)
 {
@@ -61,9 +65,10 @@ size_t wpd_resp_strings(const wpd_json *j, int tok, wpd_arena *a, const char *co
     return n;
 }
 
-int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, wpd_error *err)
+int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, wpd_arena *a,
+                  wpd_error *err)
 {
-    if (wpd_json_parse(j, body ? body : "", body ? len : 0, err) != 0) {
+    if (wpd_json_parse_in(j, body ? body : "", body ? len : 0, a, err) != 0) {
         wpd_json_free(j);
         return wpd_error_prefix(err, "%s: unreadable answer", what);
     }
@@ -74,8 +79,25 @@ const char *wpd_resp_body_str(const char *body, size_t len, const char *path, wp
 {
     wpd_json j;
     const char *s = "";
-    if (wpd_json_parse(&j, body ? body : "", body ? len : 0, NULL) == 0)
+    if (wpd_json_parse_in(&j, body ? body : "", body ? len : 0, a, NULL) == 0)
         s = wpd_resp_str(&j, 0, path, a);
     wpd_json_free(&j);
     return s;
+}
+
+int wpd_parse_guarded(wpd_parse_fn fn, void *arg, wpd_arena **out, wpd_error *err)
+{
+    *out = NULL;
+    wpd_arena *volatile a = NULL; /* read in the recovery branch */
+    wpd_oom_guard guard;
+    wpd_oom_guard_push(&guard);
+    if (setjmp(guard.env) != 0) {
+        wpd_arena_free(a);
+        return wpd_error_set(err, WPD_ERR_NOMEM, 0, "out of memory reading the engine's answer");
+    }
+    a = wpd_arena_new();
+    int rc = fn(arg, a, err);
+    wpd_oom_guard_pop(&guard);
+    *out = a;
+    return rc;
 }

@@ -20,7 +20,18 @@ size_t wpd_resp_strings(const wpd_json *j, int tok, wpd_arena *a, const char *co
 /* String at path of an answer body that may be empty or unreadable (the
  * caller has what it needs without it): "" then. */
 const char *wpd_resp_body_str(const char *body, size_t len, const char *path, wpd_arena *a);
-/* Parse body as JSON; on failure err says "<what>: unreadable answer: ...". */
-int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, wpd_error *err);
+/* Parse body as JSON, the tokens in a; on failure err says "<what>:
+ * unreadable answer: ...". */
+int wpd_resp_body(wpd_json *j, const char *body, size_t len, const char *what, wpd_arena *a,
+                  wpd_error *err);
+
+/* Run fn(arg, a, err) with a new arena a under an out-of-memory guard, for
+ * parse functions whose every allocation is in a (wpd_resp_* and
+ * wpd_json_parse_in keep to that). Returns fn's result with the arena in
+ * *out (the caller frees it once done with what was parsed), or -1 with
+ * err WPD_ERR_NOMEM and *out NULL when an allocation failed. Callbacks into
+ * other code do not belong inside fn. */
+typedef int (*wpd_parse_fn)(void *arg, wpd_arena *a, wpd_error *err);
+int wpd_parse_guarded(wpd_parse_fn fn, void *arg, wpd_arena **out, wpd_error *err);
 
 #endif

@@ -55,7 +55,7 @@ int wpd_vol_list_parse(const char *body, size_t len, wpd_arena *a, wpd_vol_summa
     *out = NULL;
     *n = 0;
     wpd_json j;
-    if (wpd_resp_body(&j, body, len, "volume list", err) != 0)
+    if (wpd_resp_body(&j, body, len, "volume list", a, err) != 0)
         return -1;
     int arr = wpd_json_get(&j, 0, "Volumes");
     if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT ||

@@ -42,7 +42,7 @@ void wpd_oom_guard_pop(wpd_oom_guard *g)
         guards = g->prev;
 }
 
-static void oom(void)
+void wpd_oom_raise(void)
 {
     wpd_oom_guard *g = guards;
     if (g) {
@@ -51,6 +51,11 @@ static void oom(void)
     }
     fputs("wpdock: out of memory\n", stderr);
     abort();
+}
+
+static void oom(void)
+{
+    wpd_oom_raise();
 }
 
 void *wpd_try_malloc(size_t n)

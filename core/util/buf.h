@@ -59,6 +59,10 @@ typedef struct wpd_oom_guard {
 } wpd_oom_guard;
 void wpd_oom_guard_push(wpd_oom_guard *g);
 void wpd_oom_guard_pop(wpd_oom_guard *g);
+/* What a failed allocation does: jump to the innermost guard (popping it),
+ * or end the process. A guard's recovery branch that only cleans up its
+ * own part calls it to hand the failure on. */
+_Noreturn void wpd_oom_raise(void);
 
 /* Tests: make the n-th allocation from now fail (0: none), and count. */
 void wpd_alloc_fail_nth(long n);

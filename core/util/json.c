@@ -578,9 +578,35 @@ void wpd_json_free(wpd_json *j)
 {
     if (!j)
         return;
-    free(j->toks);
+    if (!j->in_arena)
+        free(j->toks);
     j->toks = NULL;
     j->ntoks = 0;
+}
+
+int wpd_json_parse_in(wpd_json *j, const char *src, size_t len, wpd_arena *a, wpd_error *err)
+{
+    wpd_error local;
+    if (wpd_json_parse(j, src, len, err ? err : &local) != 0) {
+        if ((err ? err : &local)->kind == WPD_ERR_NOMEM)
+            wpd_oom_raise(); /* like any other allocation of the parse */
+        return -1;
+    }
+    /* a failed arena allocation must not lose the malloc'd tokens: free
+     * them, then hand the failure on to the caller's guard */
+    wpd_oom_guard guard;
+    wpd_oom_guard_push(&guard);
+    if (setjmp(guard.env) != 0) {
+        wpd_json_free(j);
+        wpd_oom_raise();
+    }
+    wpd_json_tok *t = wpd_arena_alloc(a, (size_t)j->ntoks * sizeof *t);
+    wpd_oom_guard_pop(&guard);
+    memcpy(t, j->toks, (size_t)j->ntoks * sizeof *t);
+    free(j->toks);
+    j->toks = t;
+    j->in_arena = true;
+    return 0;
 }
 /* ---- string unescaping -------------------------------------------------- */
 

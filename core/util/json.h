@@ -56,6 +56,7 @@ typedef struct wpd_json {
     size_t err_offset;
     int err_line, err_col;
     char err_what[128];
+    bool in_arena; /* toks live in an arena (wpd_json_parse_in) */
 } wpd_json;
 
 /* Parse and fully validate src[0..len) (RFC 8259: exact literals, number
@@ -68,6 +69,11 @@ typedef struct wpd_json {
  * abort: the reader allocates with wpd_try_*). */
 int wpd_json_parse(wpd_json *j, const char *src, size_t len, wpd_error *err);
 void wpd_json_free(wpd_json *j);
+/* The same with the tokens moved into arena a (wpd_json_free then only
+ * forgets them), so that a parse whose every allocation is in a can be
+ * abandoned at any point: an allocation failure (in a, or of the reader
+ * itself) jumps to the caller's wpd_oom_guard with nothing else to free. */
+int wpd_json_parse_in(wpd_json *j, const char *src, size_t len, wpd_arena *a, wpd_error *err);
 
 /* Name of a type for messages: "object", "array", "string", "number",
  * "boolean", "null". */
