@@ -6,6 +6,7 @@
 #include <wpdock/cleanup.h>
 
 #include "cli.h"
+#include "printable.h"
 #include "engines.h"
 
 void help_cleanup(FILE *out)
@@ -37,14 +38,18 @@ struct tally {
 static void on_leftover(const wpd_leftover *lo, void *arg)
 {
     struct tally *t = arg;
-    if (t->dry)
-        printf("%s: would remove %s %s\n", t->engine, lo->kind, lo->name);
-    else if (lo->removed)
-        printf("%s: removed %s %s\n", t->engine, lo->kind, lo->name);
-    else {
+    const char *verb = t->dry ? "would remove" : lo->removed ? "removed" : "could not remove";
+    if (!t->dry && !lo->removed)
         t->failed++;
-        printf("%s: could not remove %s %s: %s\n", t->engine, lo->kind, lo->name, lo->error);
+    /* names and messages come from the engine: escaped (printable.h) */
+    fputs_printable(t->engine, stdout);
+    printf(": %s %s ", verb, lo->kind);
+    fputs_printable(lo->name, stdout);
+    if (!t->dry && !lo->removed) {
+        fputs(": ", stdout);
+        fputs_printable(lo->error, stdout);
     }
+    putchar('\n');
 }
 
 int cmd_cleanup(int argc, char **argv)
@@ -66,8 +71,11 @@ int cmd_cleanup(int argc, char **argv)
         switch (c) {
         case 'H': host = optarg; break;
         case 'e':
-            if (n_specs < 64)
-                specs[n_specs++] = optarg;
+            if (n_specs == 64) {
+                cli_error("cleanup: too many --engine options (at most 64)");
+                return WPD_EXIT_USAGE;
+            }
+            specs[n_specs++] = optarg;
             break;
         case 'n': dry = true; break;
         case 'w': workflow = optarg; break;

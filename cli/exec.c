@@ -85,7 +85,9 @@ void help_exec(FILE *out)
         "Exit status: 0 all workflows succeeded; 1 a workflow failed; 2 bad usage or\n"
         "invalid input (nothing was created on the engine); 3 engine unreachable or\n"
         "workflow setup failed; 130/143 interrupted by SIGINT/SIGTERM (a second signal\n"
-        "skips the stop grace period; containers, volumes and networks are still removed).\n",
+        "skips the stop grace period; containers, volumes and networks are still removed;\n"
+        "a third ends wpdock at once, listing what may be left and the\n"
+        "`wpdock cleanup --workflow ID` to run).\n",
         out);
 }
 
@@ -120,11 +122,22 @@ static void on_signal(int signo, void *arg)
         st->first_signal = signo;
     st->signals++;
     bool hurry = st->signals > 1;
-    fprintf(stderr,
-            hurry ? "wpdock: %s again: killing containers now, then removing everything\n"
-                  : "wpdock: %s: canceling; stopping and removing containers (again to skip "
-                    "the stop grace period)\n",
-            signo == SIGINT ? "interrupted" : "terminated");
+    const char *how = signo == SIGINT ? "interrupted" : "terminated";
+    if (st->signals == 1)
+        fprintf(stderr,
+                "wpdock: %s: canceling; stopping and removing containers (again to skip the "
+                "stop grace period)\n",
+                how);
+    else if (st->signals == 2)
+        fprintf(stderr,
+                "wpdock: %s again: killing containers now, then removing everything (a third "
+                "time gives up waiting for the engine)\n",
+                how);
+    else
+        fprintf(stderr,
+                "wpdock: %s a third time: giving up on the teardown; what may be left is "
+                "listed below\n",
+                how);
     for (size_t i = 0; i < st->n_runs; i++)
         wpd_run_cancel(st->runs[i], hurry);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "printable.h"
@@ -90,8 +91,20 @@ static void usage(FILE *out)
           out);
 }
 
+/* Every step holds a few connections: take the descriptors the hard limit
+ * allows, as Go programs (dockerd, the Woodpecker agent) do at start. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    raise_fd_limit();
     if (argc < 2) {
         usage(stderr);
         return WPD_EXIT_USAGE;

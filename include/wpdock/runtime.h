@@ -102,7 +102,12 @@ WPD_EXPORT wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings
 typedef void (*wpd_run_done_fn)(wpd_run *run, void *arg);
 WPD_EXPORT void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg);
 /* Cancel: running steps are stopped and removed, later stages do not run,
- * the workflow's volume and network are removed. hurry: no stop grace. */
+ * the workflow's volume and network are removed. hurry: no stop grace.
+ * After a cancel, teardown has a deadline: the stop timeout + 10 s, 5 s
+ * from a hurried cancel, none after a second hurried one. When it passes
+ * the run gives up: its engine calls are abandoned, unfinished steps and
+ * the workflow are reported canceled, and a notice lists what may be left
+ * on the engine and the `wpdock cleanup --workflow ID` that removes it. */
 WPD_EXPORT void wpd_run_cancel(wpd_run *run, bool hurry);
 WPD_EXPORT wpd_run_status wpd_run_get_status(const wpd_run *run);
 WPD_EXPORT const char *wpd_run_status_name(wpd_run_status s);
