@@ -255,14 +255,19 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
         wpd_buf_free(&served);
         return NULL;
     }
+    const char *pin =
+        lookup2(lookup, ctx, "WOODPECKER_BACKEND_DOCKER_API_VERSION", "DOCKER_API_VERSION");
+    if (pin && *pin && !valid_api_version(pin)) { /* before any request */
+        wpd_error_set(err, WPD_ERR_USAGE, 0,
+                      "API version \"%s\" (DOCKER_API_VERSION) is not of the form 1.41", pin);
+        return NULL;
+    }
     wpd_engine *e = wpd_xcalloc(1, sizeof *e);
     e->r = r;
     e->plugin = pi;
     e->name = wpd_xstrdup(name ? name : "default");
     e->endpoint = wpd_xstrdup(endpoint);
     e->label = wpd_xasprintf("engine at %s", endpoint);
-    const char *pin =
-        lookup2(lookup, ctx, "WOODPECKER_BACKEND_DOCKER_API_VERSION", "DOCKER_API_VERSION");
     if (pin)
         snprintf(e->pinned, sizeof e->pinned, "%s", pin);
     wpd_transport_options opts = {sizeof opts, lookup, ctx};

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/credentials.h"
 #include "util/buf.h"
 #include "woodpecker/convert.h"
 
@@ -379,6 +380,14 @@ int wpd_settings_load(wpd_settings *s, wpd_getenv_fn getenv_fn, wpd_error *err)
             }
             break;
         }
+    }
+    /* read when a pull needs a credential helper, which is late to find a
+     * typo: checked here, with the other variables */
+    long helper_ms;
+    if (wpd_cred_helper_timeout(getenv_fn, &helper_ms, err) != 0) {
+        wpd_settings_free(s);
+        set_defaults(s);
+        return -1;
     }
     return 0;
 }

@@ -167,6 +167,10 @@ static const hcase cases[] = {
     {NULL, {0}, {"WOODPECKER_BACKEND_DOCKER_NETWORK=a/b"}, {"_DOCKER_NETWORK", "a/b"}, PLAIN},
     {NULL, {0}, {"WOODPECKER_BACKEND_DOCKER_STOP_TIMEOUT=-3"}, {"_STOP_TIMEOUT", "-3"}, PLAIN},
     {NULL, {0}, {"WOODPECKER_BACKEND_DOCKER_ENABLE_IPV6=2"}, {"_ENABLE_IPV6", "boolean"}, PLAIN},
+    {NULL, {0}, {"WPDOCK_CREDENTIAL_HELPER_TIMEOUT=abc"}, {"_HELPER_TIMEOUT", "abc"}, PLAIN},
+    {NULL, {0}, {"WPDOCK_RECONCILE_LOGS=maybe"}, {"WPDOCK_RECONCILE_LOGS", "maybe"}, PLAIN},
+    {NULL, {0}, {"WPDOCK_ENGINES=a=unix:///x,a=unix:///y"}, {"WPDOCK_ENGINES", "twice"}, PLAIN},
+    {NULL, {0}, {"DOCKER_API_VERSION=abc"}, {"DOCKER_API_VERSION", "1.41"}, PLAIN},
     {NULL, {0}, {"WOODPECKER_BACKEND_DOCKER_HOST=unix://"}, {"unix://", "absolute"}, PLAIN},
     {NULL, {0}, {"WOODPECKER_BACKEND_DOCKER_HOST=h:1"}, {"\"h:1\"", "not an endpoint URI"}, PLAIN},
 };
@@ -274,6 +278,7 @@ START_TEST(hostile_table)
         const char *env[16];
         char bufs[8][512];
         make_env(env, bufs, c->env);
+        tu_write_file(px.log, "", 0); /* this case's requests only */
         hostile_run hr;
         hostile_exec(&hr, dir, argv, env, c->special == STDIN_ZERO ? "/dev/zero" : NULL, 20000);
         char *reqs = proxy_requests(&px);
