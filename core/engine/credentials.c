@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/arena.h"
 #include "util/base64.h"
 #include "util/buf.h"
 #include "engine/credentials_private.h"
@@ -97,8 +98,22 @@ int wpd_cred_decode_auth(const char *b64, char **user, char **password, wpd_erro
         return wpd_error_set(err, WPD_ERR_INPUT, 0,
                              "expected base64 of \"username:password\" with both parts set");
     }
-    *user = wpd_xstrndup(s, (size_t)(colon - s));
-    *password = wpd_xstrdup(colon + 1);
+    /* fallible, so that no decoded secret is left in unwiped memory when
+     * memory runs out (the caller may run under an out-of-memory guard) */
+    size_t ul = (size_t)(colon - s), pl = raw.len - ul - 1;
+    char *u = wpd_try_malloc(ul + 1), *p = wpd_try_malloc(pl + 1);
+    if (!u || !p) {
+        free(u);
+        free(p);
+        wpd_cred_wipe_buf(&raw);
+        return wpd_error_set(err, WPD_ERR_NOMEM, 0, "out of memory");
+    }
+    memcpy(u, s, ul);
+    u[ul] = '\0';
+    memcpy(p, colon + 1, pl);
+    p[pl] = '\0';
+    *user = u;
+    *password = p;
     wpd_cred_wipe_buf(&raw);
     return 0;
 }
@@ -133,35 +148,57 @@ static bool valid_helper_name(const char *s)
     return true;
 }
 
-/* `section["key"]` with the key escaped for display. */
-static char *entry_name(const char *section, const char *key)
+/* The selection keeps what it reads from the file (keys, names, values) in
+ * a scratch arena that is wiped before it is freed, and copies only what it
+ * selects into the caller's wpd_cred_source; so it can run under an
+ * out-of-memory guard: a failed allocation loses nothing and leaves no
+ * secret in freed memory. */
+
+/* `section["key"]` with the key escaped for display, in the arena. */
+static char *entry_name(wpd_arena *tmp, const char *section, const char *key)
 {
-    wpd_buf b = WPD_BUF_INIT;
-    wpd_buf_printf(&b, "%s[", section);
-    wpd_json_escape(&b, key, strlen(key));
-    wpd_buf_putc(&b, ']');
-    return wpd_buf_steal(&b);
+    size_t sl = strlen(section), kl = strlen(key);
+    char *out = wpd_arena_alloc(tmp, sl + kl * 6 + 5);
+    char *o = out;
+    memcpy(o, section, sl);
+    o += sl;
+    *o++ = '[';
+    *o++ = '"';
+    for (const unsigned char *k = (const unsigned char *)key; *k; k++) {
+        if (*k == '"' || *k == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*k;
+        } else if (*k < 0x20) {
+            o += sprintf(o, "\\u%04x", *k);
+        } else {
+            *o++ = (char)*k;
+        }
+    }
+    *o++ = '"';
+    *o++ = ']';
+    *o = '\0';
+    return out;
 }
 
 /* Keys of object obj that match host, canonical key (the server URL)
  * first, then the others in document order. Returns the number stored in
  * keys (value token indexes of the keys). */
-static size_t matching_keys(const wpd_json *j, int obj, const char *host, int *keys, size_t max)
+static size_t matching_keys(const wpd_json *j, int obj, const char *host, wpd_arena *tmp, int *keys,
+                            size_t max)
 {
-    char *canonical = wpd_cred_server_url(host);
+    const char *canonical =
+        wpd_cred_is_dockerhub(host) ? WPD_DOCKERHUB_SERVER_URL : (host ? host : "");
     size_t n = 0;
     for (int pass = 0; pass < 2; pass++) {
         int k = obj + 1;
         for (int i = 0; i < j->toks[obj].size; i++, k = wpd_json_skip(j, k)) {
-            char *name = wpd_json_str(j, k);
+            const char *name = wpd_json_str_arena(j, k, tmp);
             bool exact = name && strcmp(name, canonical) == 0;
             bool match = name && wpd_cred_key_matches(name, host);
-            free(name);
             if (match && exact == (pass == 0) && n < max)
                 keys[n++] = k;
         }
     }
-    free(canonical);
     return n;
 }
 
@@ -173,66 +210,50 @@ static int type_error(wpd_error *err, const char *file, const char *what, const 
 #define MAX_MATCHES 16
 
 static int select_helper(const wpd_json *j, int root, const char *file, const char *host,
-                         wpd_cred_source *out, wpd_error *err)
+                         wpd_arena *tmp, wpd_cred_source *out, wpd_error *err)
 {
     int helpers = wpd_json_get(j, root, "credHelpers");
     if (helpers >= 0 && !wpd_json_is_null(j, helpers)) {
         if (wpd_json_type_of(j, helpers) != WPD_JSON_OBJECT)
             return type_error(err, file, "credHelpers", "an object");
         int keys[MAX_MATCHES];
-        size_t n = matching_keys(j, helpers, host, keys, MAX_MATCHES);
+        size_t n = matching_keys(j, helpers, host, tmp, keys, MAX_MATCHES);
         for (size_t i = 0; i < n; i++) {
-            char *key = wpd_json_str(j, keys[i]);
-            char *where = entry_name("credHelpers", key);
-            free(key);
-            char *name = wpd_json_str(j, keys[i] + 1);
-            if (!name) {
-                int rc = type_error(err, file, where, "a string");
-                free(where);
-                return rc;
-            }
-            if (!*name) { /* an empty entry configures nothing */
-                free(name);
-                free(where);
+            const char *where = entry_name(tmp, "credHelpers", wpd_json_str_arena(j, keys[i], tmp));
+            const char *name = wpd_json_str_arena(j, keys[i] + 1, tmp);
+            if (!name)
+                return type_error(err, file, where, "a string");
+            if (!*name) /* an empty entry configures nothing */
                 continue;
-            }
-            if (!valid_helper_name(name)) {
-                free(name);
-                int rc = wpd_error_set(err, WPD_ERR_INPUT, 0,
-                                       "%s: %s: invalid credential helper name", file, where);
-                free(where);
-                return rc;
-            }
+            if (!valid_helper_name(name))
+                return wpd_error_set(err, WPD_ERR_INPUT, 0,
+                                     "%s: %s: invalid credential helper name", file, where);
+            out->helper = wpd_xstrdup(name);
+            out->where = wpd_xstrdup(where);
             out->kind = WPD_CRED_HELPER;
-            out->helper = name;
-            out->where = where;
             return 1;
         }
     }
     int store = wpd_json_get(j, root, "credsStore");
     if (store >= 0 && !wpd_json_is_null(j, store)) {
-        char *name = wpd_json_str(j, store);
+        const char *name = wpd_json_str_arena(j, store, tmp);
         if (!name)
             return type_error(err, file, "credsStore", "a string");
-        if (!*name) {
-            free(name);
+        if (!*name)
             return 0;
-        }
-        if (!valid_helper_name(name)) {
-            free(name);
+        if (!valid_helper_name(name))
             return wpd_error_set(err, WPD_ERR_INPUT, 0,
                                  "%s: credsStore: invalid credential helper name", file);
-        }
-        out->kind = WPD_CRED_HELPER;
-        out->helper = name;
+        out->helper = wpd_xstrdup(name);
         out->where = wpd_xstrdup("credsStore");
+        out->kind = WPD_CRED_HELPER;
         return 1;
     }
     return 0;
 }
 
 static int select_auths(const wpd_json *j, int root, const char *file, const char *host,
-                        wpd_cred_source *out, wpd_error *err)
+                        wpd_arena *tmp, wpd_cred_source *out, wpd_error *err)
 {
     int auths = wpd_json_get(j, root, "auths");
     if (auths < 0 || wpd_json_is_null(j, auths))
@@ -240,65 +261,41 @@ static int select_auths(const wpd_json *j, int root, const char *file, const cha
     if (wpd_json_type_of(j, auths) != WPD_JSON_OBJECT)
         return type_error(err, file, "auths", "an object");
     int keys[MAX_MATCHES];
-    size_t n = matching_keys(j, auths, host, keys, MAX_MATCHES);
+    size_t n = matching_keys(j, auths, host, tmp, keys, MAX_MATCHES);
     for (size_t i = 0; i < n; i++) {
         int v = keys[i] + 1;
-        char *key = wpd_json_str(j, keys[i]);
-        char *where = entry_name("auths", key);
-        free(key);
-        int rc = 0;
-        if (wpd_json_type_of(j, v) != WPD_JSON_OBJECT) {
-            rc = type_error(err, file, where, "an object");
-            free(where);
-            return rc;
-        }
+        const char *where = entry_name(tmp, "auths", wpd_json_str_arena(j, keys[i], tmp));
+        if (wpd_json_type_of(j, v) != WPD_JSON_OBJECT)
+            return type_error(err, file, where, "an object");
         const char *fields[] = {"identitytoken", "auth", "username", "password"};
-        char *val[4] = {NULL, NULL, NULL, NULL};
-        for (int f = 0; f < 4 && rc == 0; f++) {
+        const char *val[4] = {NULL, NULL, NULL, NULL};
+        for (int f = 0; f < 4; f++) {
             int t = wpd_json_get(j, v, fields[f]);
             if (t < 0 || wpd_json_is_null(j, t))
                 continue;
-            val[f] = wpd_json_str(j, t);
-            if (!val[f]) {
-                char *what = wpd_xasprintf("%s.%s", where, fields[f]);
-                rc = type_error(err, file, what, "a string");
-                free(what);
-            }
+            val[f] = wpd_json_str_arena(j, t, tmp);
+            if (!val[f])
+                return type_error(err, file, wpd_arena_printf(tmp, "%s.%s", where, fields[f]),
+                                  "a string");
         }
-        if (rc == 0 && val[0] && *val[0]) {
+        if (val[0] && *val[0]) {
+            out->token = wpd_xstrdup(val[0]);
             out->kind = WPD_CRED_TOKEN;
-            out->token = val[0];
-            val[0] = NULL;
-            rc = 1;
-        } else if (rc == 0 && val[1] && *val[1]) {
+        } else if (val[1] && *val[1]) {
             wpd_error e;
-            if (wpd_cred_decode_auth(val[1], &out->username, &out->password, &e) != 0) {
-                rc =
-                    wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: %s.auth: %s", file, where, e.message);
-            } else {
-                out->kind = WPD_CRED_BASIC;
-                rc = 1;
-            }
-        } else if (rc == 0 && val[2] && *val[2] && val[3] && *val[3]) {
+            if (wpd_cred_decode_auth(val[1], &out->username, &out->password, &e) != 0)
+                return wpd_error_set(err, e.kind == WPD_ERR_NOMEM ? WPD_ERR_NOMEM : WPD_ERR_INPUT,
+                                     0, "%s: %s.auth: %s", file, where, e.message);
             out->kind = WPD_CRED_BASIC;
-            out->username = val[2];
-            out->password = val[3];
-            val[2] = val[3] = NULL;
-            rc = 1;
+        } else if (val[2] && *val[2] && val[3] && *val[3]) {
+            out->username = wpd_xstrdup(val[2]);
+            out->password = wpd_xstrdup(val[3]);
+            out->kind = WPD_CRED_BASIC;
+        } else {
+            continue;
         }
-        for (int f = 0; f < 4; f++) {
-            if (val[f]) {
-                explicit_bzero(val[f], strlen(val[f]));
-                free(val[f]);
-            }
-        }
-        if (rc == 1) {
-            out->where = where;
-            return 1;
-        }
-        free(where);
-        if (rc < 0)
-            return rc;
+        out->where = wpd_xstrdup(where);
+        return 1;
     }
     return 0;
 }
@@ -309,21 +306,28 @@ int wpd_cred_select(const char *file, const char *json, size_t len, const char *
     memset(out, 0, sizeof *out);
     if (wpd_cred_blank(json, len))
         return 0;
-    wpd_json j;
-    if (wpd_json_parse(&j, json, len, err) != 0) {
-        if (err->kind != WPD_ERR_NOMEM)
-            err->kind = WPD_ERR_INPUT;
-        wpd_error_prefix(err, "%s", file);
-        wpd_json_free(&j);
-        return -1;
+    wpd_arena *volatile tmp = NULL; /* read in the recovery branch */
+    wpd_oom_guard guard;
+    wpd_oom_guard_push(&guard);
+    if (setjmp(guard.env) != 0) {
+        wpd_cred_source_free(out);
+        wpd_arena_wipe_free(tmp);
+        return wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: out of memory while reading it", file);
     }
+    tmp = wpd_arena_new();
+    wpd_json j;
     int rc;
-    if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT)
+    if (wpd_json_parse_in(&j, json, len, tmp, err) != 0) {
+        err->kind = WPD_ERR_INPUT;
+        rc = wpd_error_prefix(err, "%s", file);
+    } else if (wpd_json_type_of(&j, 0) != WPD_JSON_OBJECT) {
         rc = wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: expected a JSON object, found %s", file,
                            wpd_json_type_name(j.toks[0].type));
-    else if ((rc = select_helper(&j, 0, file, host, out, err)) == 0)
-        rc = select_auths(&j, 0, file, host, out, err);
-    wpd_json_free(&j);
+    } else if ((rc = select_helper(&j, 0, file, host, tmp, out, err)) == 0) {
+        rc = select_auths(&j, 0, file, host, tmp, out, err);
+    }
+    wpd_oom_guard_pop(&guard);
+    wpd_arena_wipe_free(tmp);
     if (rc < 0) {
         wpd_cred_source_free(out);
         return -1;

@@ -38,6 +38,15 @@ void wpd_arena_free(wpd_arena *a)
     free(a);
 }
 
+void wpd_arena_wipe_free(wpd_arena *a)
+{
+    if (!a)
+        return;
+    for (struct block *b = a->head; b; b = b->next)
+        explicit_bzero(b->mem, b->used);
+    wpd_arena_free(a);
+}
+
 void *wpd_arena_alloc(wpd_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;

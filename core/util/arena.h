@@ -9,6 +9,8 @@ typedef struct wpd_arena wpd_arena;
 
 wpd_arena *wpd_arena_new(void);
 void wpd_arena_free(wpd_arena *a);
+/* The same, zeroing everything first (the arena held secrets). */
+void wpd_arena_wipe_free(wpd_arena *a);
 /* Zeroed, 16-byte aligned memory owned by the arena. */
 void *wpd_arena_alloc(wpd_arena *a, size_t n);
 char *wpd_arena_strndup(wpd_arena *a, const char *s, size_t n);

@@ -1,6 +1,7 @@
 /* test_alloc_failure.c - allocation-failure torture of the parsers of
- * foreign bytes (JSON, workflow files, the masking line splitter; the
- * stdcopy demultiplexer allocates nothing): each operation runs once to count its allocations, then
+ * foreign bytes (JSON, workflow files, the masking line splitter, the
+ * Docker config file's credentials; the stdcopy demultiplexer allocates
+ * nothing): each operation runs once to count its allocations, then
  * again for every N with the N-th allocation failing. Every such run must
  * end in a WPD_ERR_NOMEM error - never a crash - and give back everything
  * it allocated (LeakSanitizer checks that in the sanitizer build, which
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/credentials.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "woodpecker/config.h"
@@ -114,6 +116,27 @@ static int lines_op(const void *arg, wpd_error *err)
     return seen > 0 ? 0 : wpd_error_set(err, WPD_ERR_INTERNAL, 0, "no lines");
 }
 
+typedef struct cred_case {
+    const char *file;
+    const char *host;
+} cred_case;
+
+/* The Docker config file's choice of credentials for a registry. */
+static int cred_op(const void *arg, wpd_error *err)
+{
+    const cred_case *c = arg;
+    size_t len;
+    char *json = tu_read_file(c->file, &len);
+    ck_assert_ptr_nonnull(json);
+    wpd_cred_source src;
+    int rc = wpd_cred_select(c->file, json, len, c->host, &src, err);
+    free(json);
+    if (rc == 0 && src.kind == WPD_CRED_NONE)
+        rc = wpd_error_set(err, WPD_ERR_INTERNAL, 0, "nothing selected for %s", c->host);
+    wpd_cred_source_free(&src);
+    return rc;
+}
+
 static doc read_doc(const char *path)
 {
     doc d;
@@ -167,6 +190,23 @@ START_TEST(workflow_file)
 }
 END_TEST
 
+START_TEST(credentials_file)
+{
+    static const cred_case cases[] = {
+        {TEST_DATA_DIR "/cred-auths/config.json", "registry.example.com"},
+        {TEST_DATA_DIR "/cred-auths/config.json", "fields.example.com"},
+        {TEST_DATA_DIR "/cred-auths/config.json", "token.example.com"},
+        {TEST_DATA_DIR "/cred-auths/config.json", "docker.io"},
+        {TEST_DATA_DIR "/cred-helpers/config.json", "helper.example.com"},
+        {TEST_DATA_DIR "/cred-helpers/config.json", "other.example.com"},
+        {TEST_DATA_DIR "/cred-store/config.json", "store.example.com"},
+        {TEST_DATA_DIR "/cred-token/config.json", "docker.io"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        torture(cases[i].host, cred_op, &cases[i]);
+}
+END_TEST
+
 START_TEST(masked_lines)
 {
     torture("masked log lines", lines_op, NULL);
@@ -182,6 +222,7 @@ int main(void)
     tcase_add_test(tc, workflow_documents);
     tcase_add_test(tc, workflow_file);
     tcase_add_test(tc, masked_lines);
+    tcase_add_test(tc, credentials_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
