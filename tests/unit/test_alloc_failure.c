@@ -7,7 +7,6 @@
  * it allocated (LeakSanitizer checks that in the sanitizer build, which
  * is the one the test command runs). */
 #include <check.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,35 +16,8 @@
 #include "util/json.h"
 #include "woodpecker/config.h"
 #include "woodpecker/lines.h"
+#include "alloc_failure_fixtures.h"
 #include "testutil.h"
-
-typedef int (*op_fn)(const void *arg, wpd_error *err);
-
-/* Count op's allocations, then fail each in turn. */
-static void torture(const char *what, op_fn op, const void *arg)
-{
-    wpd_error err;
-    wpd_error_clear(&err);
-    wpd_alloc_fail_nth(LONG_MAX);
-    int baseline = op(arg, &err);
-    long total = wpd_alloc_count();
-    wpd_alloc_fail_nth(0);
-    ck_assert_msg(total > 0, "%s: no allocations counted", what);
-    for (long n = 1; n <= total; n++) {
-        wpd_error_clear(&err);
-        wpd_alloc_fail_nth(n);
-        int rc = op(arg, &err);
-        long seen = wpd_alloc_count();
-        wpd_alloc_fail_nth(0);
-        ck_assert_msg(seen >= n, "%s: run %ld made only %ld allocations", what, n, seen);
-        ck_assert_msg(rc != 0 && err.kind == WPD_ERR_NOMEM,
-                      "%s: allocation %ld of %ld failed, yet the result was %d (%s), not an "
-                      "out-of-memory error (baseline %d)",
-                      what, n, total, rc, err.message, baseline);
-        ck_assert_msg(strstr(err.message, "out of memory"), "%s: message \"%s\"", what,
-                      err.message);
-    }
-}
 
 /* ---- the operations ------------------------------------------------------ */
 
@@ -150,23 +122,23 @@ static doc read_doc(const char *path)
 START_TEST(json_documents)
 {
     doc d = read_doc(TEST_DATA_DIR "/api/docker-inspect-running.json");
-    torture("engine answer", json_op, &d);
+    torture("engine answer", json_op, &d, true);
     free((char *)d.text);
     /* deep enough to grow the reader's stack of open containers */
     char deep[200];
     memset(deep, '[', 50);
     memset(deep + 50, ']', 50);
     doc n = {deep, 100};
-    torture("nested arrays", json_op, &n);
+    torture("nested arrays", json_op, &n, true);
     doc bad = {"{\"a\":[1,2,}", 11};
-    torture("invalid document", json_op, &bad);
+    torture("invalid document", json_op, &bad, false);
 }
 END_TEST
 
 START_TEST(workflow_documents)
 {
     doc d = read_doc(TEST_DATA_DIR "/spec-example.json");
-    torture("spec example", workflow_op, &d);
+    torture("spec example", workflow_op, &d, true);
     free((char *)d.text);
     /* hand-written: generated network, volume, workspace mounts, warnings */
     static const char hand[] =
@@ -176,17 +148,17 @@ START_TEST(workflow_documents)
         "{\"steps\":[{\"name\":\"b\",\"image\":\"i\",\"on_failure\":true,\"networks\":[{\"name\":"
         "\"n\",\"aliases\":[\"x\",\"y\"]}]}]}],\"secrets\":[{\"name\":\"s\",\"value\":\"v\"}]}";
     doc h = {hand, sizeof hand - 1};
-    torture("hand-written workflow", workflow_op, &h);
+    torture("hand-written workflow", workflow_op, &h, true);
     static const char dup[] = "{\"pipeline\":[{\"steps\":[{\"name\":\"a\",\"image\":\"i\"},"
                               "{\"name\":\"a\",\"image\":\"i\"}]}]}";
     doc e = {dup, sizeof dup - 1};
-    torture("invalid workflow", workflow_op, &e);
+    torture("invalid workflow", workflow_op, &e, false);
 }
 END_TEST
 
 START_TEST(workflow_file)
 {
-    torture("workflow file", load_op, TEST_DATA_DIR "/spec-example.json");
+    torture("workflow file", load_op, TEST_DATA_DIR "/spec-example.json", true);
 }
 END_TEST
 
@@ -203,13 +175,13 @@ START_TEST(credentials_file)
         {TEST_DATA_DIR "/cred-token/config.json", "docker.io"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        torture(cases[i].host, cred_op, &cases[i]);
+        torture(cases[i].host, cred_op, &cases[i], true);
 }
 END_TEST
 
 START_TEST(masked_lines)
 {
-    torture("masked log lines", lines_op, NULL);
+    torture("masked log lines", lines_op, NULL, true);
 }
 END_TEST
 

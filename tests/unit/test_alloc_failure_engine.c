@@ -5,7 +5,6 @@
  * and LeakSanitizer (the sanitizer build) checks that nothing is lost. The
  * answers are the engines' own, recorded in tests/data/api. */
 #include <check.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +17,7 @@
 #include "engine/parse.h"
 #include "engine/volumes.h"
 #include "util/buf.h"
+#include "alloc_failure_fixtures.h"
 #include "testutil.h"
 
 typedef enum which {
@@ -75,35 +75,13 @@ static int parse_one(void *arg, wpd_arena *a, wpd_error *err)
     return rc;
 }
 
-static int guarded(const answer *an, wpd_error *err)
+static int guarded(const void *arg, wpd_error *err)
 {
+    const answer *an = arg;
     wpd_arena *a;
     int rc = wpd_parse_guarded(parse_one, (void *)an, &a, err);
     wpd_arena_free(a);
     return rc;
-}
-
-/* The answer parses; then, with allocation N failing for every N, it fails
- * with an out-of-memory error. */
-static void torture(const char *what, const answer *an)
-{
-    wpd_error err;
-    wpd_error_clear(&err);
-    wpd_alloc_fail_nth(LONG_MAX);
-    int baseline = guarded(an, &err);
-    long total = wpd_alloc_count();
-    wpd_alloc_fail_nth(0);
-    ck_assert_msg(baseline == 0, "%s: does not parse: %s", what, err.message);
-    ck_assert_msg(total > 0, "%s: no allocations counted", what);
-    for (long k = 1; k <= total; k++) {
-        wpd_error_clear(&err);
-        wpd_alloc_fail_nth(k);
-        int rc = guarded(an, &err);
-        wpd_alloc_fail_nth(0);
-        ck_assert_msg(rc != 0 && err.kind == WPD_ERR_NOMEM,
-                      "%s: allocation %ld of %ld failed, yet the result was %d (%s)", what, k,
-                      total, rc, err.message);
-    }
 }
 
 static void torture_file(const char *what, which kind, const char *file, int line_no)
@@ -125,7 +103,7 @@ static void torture_file(const char *what, which kind, const char *file, int lin
         len = strcspn(start, "\n");
     }
     answer an = {kind, start, len};
-    torture(what, &an);
+    torture(what, guarded, &an, true);
     free(text);
     free(path);
 }
@@ -137,7 +115,7 @@ START_TEST(container_answers)
     torture_file("container list", CTR_LIST, "docker-ps.json", 0);
     static const char waited[] = "{\"StatusCode\":3,\"Error\":{\"Message\":\"boom\"}}";
     answer w = {CTR_WAIT, waited, sizeof waited - 1};
-    torture("container wait", &w);
+    torture("container wait", guarded, &w, true);
 }
 END_TEST
 
