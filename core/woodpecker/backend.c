@@ -164,6 +164,12 @@ step_mark *backend_mark(wpd_backend *b, const wpd_step *step)
     return m;
 }
 
+bool backend_container_may_exist(wpd_backend *b, const wpd_step *step)
+{
+    const step_mark *m = backend_mark(b, step);
+    return m->create_sent && !m->removed;
+}
+
 /* --------------------------------------------------------------- backend */
 
 wpd_backend *wpd_backend_new(wpd_engine *engine, const wpd_settings *settings)
@@ -222,8 +228,7 @@ size_t wpd_backend_leftovers(wpd_backend *b, const wpd_workflow *wf, wpd_buf *ou
     for (size_t s = 0; s < wf->n_stages; s++) {
         for (size_t k = 0; k < wf->stages[s].n_steps; k++) {
             const wpd_step *step = &wf->stages[s].steps[k];
-            const step_mark *m = backend_mark(b, step);
-            if (!m->create_sent || m->removed)
+            if (!backend_container_may_exist(b, step))
                 continue;
             wpd_buf name = WPD_BUF_INIT;
             wpd_container_name(step, &name);

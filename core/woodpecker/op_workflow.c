@@ -248,10 +248,9 @@ wpd_op *wpd_backend_destroy_workflow(wpd_backend *b, const wpd_workflow *wf, wpd
     for (size_t s = 0; s < wf->n_stages; s++) {
         for (size_t k = 0; k < wf->stages[s].n_steps; k++) {
             const wpd_step *step = &wf->stages[s].steps[k];
-            const step_mark *m = backend_mark(b, step);
             /* a step whose container was never asked for, or is already
              * gone, has nothing left to destroy */
-            if (!m->create_sent || m->removed)
+            if (!backend_container_may_exist(b, step))
                 continue;
             op->pending_children++;
             wpd_backend_destroy_step(b, step, wf_child_done, op);

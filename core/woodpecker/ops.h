@@ -89,6 +89,9 @@ void op_discard(wpd_op *op);
 bool op_podman(const wpd_op *op);
 
 step_mark *backend_mark(wpd_backend *b, const wpd_step *step);
+/* A create went out for step's container and no remove has succeeded: it
+ * may still be on the engine. */
+bool backend_container_may_exist(wpd_backend *b, const wpd_step *step);
 
 /* op_output.c: the attach a StartStep opens before it starts the
  * container; ready() runs when the engine confirms it (or at once when it
