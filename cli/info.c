@@ -1,7 +1,6 @@
 /* info.c - `wpdock info`: for each engine, the endpoint, the transport
  * plugin, the engine's kind and version, the negotiated API version and
  * the platform - or why it cannot be reached. */
-#define _GNU_SOURCE /* vasprintf */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,12 +79,8 @@ static void line(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) >= 0) {
-        fputs_printable(s, stdout);
-        putchar('\n');
-    }
-    free(s);
+    vfprintf_printable(stdout, fmt, ap);
+    putchar('\n');
     va_end(ap);
 }
 

@@ -1,5 +1,4 @@
 /* main.c - `wpdock` entry point: global options and command dispatch. */
-#define _GNU_SOURCE /* vasprintf */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +20,10 @@ static const cli_command commands[] = {
 /* "wpdock: " + prefix + the message, escaped, + newline on stderr. */
 static void report(const char *prefix, const char *fmt, va_list ap)
 {
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
     fputs("wpdock: ", stderr);
     fputs(prefix, stderr);
-    fputs_printable(msg ? msg : fmt, stderr);
+    vfprintf_printable(stderr, fmt, ap);
     fputc('\n', stderr);
-    free(msg);
 }
 
 void cli_error(const char *fmt, ...)

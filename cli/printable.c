@@ -3,9 +3,11 @@
  * overrides) and bytes that are not UTF-8 are written as visible escapes,
  * so that no workflow file, step name or engine answer can forge output
  * lines or rewrite the screen. */
+#define _GNU_SOURCE /* vasprintf */
 #include "printable.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t utf8_seq_len(const unsigned char *p, size_t n)
@@ -126,6 +128,15 @@ void fputs_printable(const char *s, FILE *out)
 {
     if (s)
         render(s, strlen(s), false, emit_file, out);
+}
+
+void vfprintf_printable(FILE *out, const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    fputs_printable(s ? s : fmt, out);
+    free(s);
 }
 
 static void count_width(const char *piece, size_t len, void *arg)

@@ -5,6 +5,7 @@
 #ifndef WPDOCK_CLI_PRINTABLE_H
 #define WPDOCK_CLI_PRINTABLE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 void put_printable(FILE *out, const char *s, size_t n, bool keep_sgr);
 /* fputs of a NUL-terminated string, escaped (NULL writes nothing). */
 void fputs_printable(const char *s, FILE *out);
+/* vfprintf, the formatted text escaped. */
+void vfprintf_printable(FILE *out, const char *fmt, va_list ap);
 /* Columns the escaped form of s takes (one per code point). */
 size_t printable_width(const char *s);
 /* Length of the valid UTF-8 sequence at p (n bytes available), 0 if none. */

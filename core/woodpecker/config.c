@@ -342,20 +342,22 @@ static int finish(wpd_cfg_dec *d)
 
 wpd_workflow *wpd_workflow_parse(const char *label, const char *json, size_t len, wpd_error *err)
 {
+    if (!label)
+        label = "-";
     if (json && len > WPD_WORKFLOW_MAX_BYTES) {
         wpd_error_set(err, WPD_ERR_INPUT, 0, "%s: larger than %zu MiB, the most a workflow may be",
-                      label ? label : "-", WPD_WORKFLOW_MAX_BYTES >> 20);
+                      label, WPD_WORKFLOW_MAX_BYTES >> 20);
         return NULL;
     }
     /* the decoder state is on the heap, so that the recovery branch sees
      * what the parse had allocated when an allocation failed */
     wpd_cfg_dec *d = wpd_try_malloc(sizeof *d);
     if (!d) {
-        wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: out of memory", label ? label : "-");
+        wpd_error_set(err, WPD_ERR_NOMEM, 0, "%s: out of memory", label);
         return NULL;
     }
     memset(d, 0, sizeof *d);
-    d->label = label ? label : "-";
+    d->label = label;
     d->err = err;
     wpd_oom_guard guard;
     wpd_oom_guard_push(&guard);
