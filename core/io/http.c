@@ -280,6 +280,13 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
                      sp->connect_timeout_ms > 0 ? sp->connect_timeout_ms : 10000L);
     if (sp->timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, sp->timeout_ms);
+    if (sp->http2) {
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                         strncmp(s->base_url, "https:", 6) == 0 ? (long)CURL_HTTP_VERSION_2TLS
+                                                                : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        /* wait for the connection being set up rather than opening another */
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    }
     if (s->unix_path[0])
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
     if (s->tcp_keepalive)

@@ -50,6 +50,9 @@ typedef struct wpd_http_spec {
     const char *const *headers;     /* extra "Name: value" lines, NULL-terminated; may be NULL */
     long timeout_ms;                /* whole request; 0 = none (long logs, waits) */
     long connect_timeout_ms;        /* 0 = 10 s */
+    /* HTTP/2 (gRPC): prior knowledge on http://, ALPN h2 on https://;
+     * requests to the same server share one multiplexed connection. */
+    int http2;
     wpd_http_headers_fn on_headers; /* optional */
     wpd_http_data_fn on_data;       /* optional: stream the body instead of buffering */
     wpd_http_done_fn on_done;       /* required */

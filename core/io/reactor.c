@@ -149,6 +149,9 @@ wpd_reactor *wpd_reactor_new(wpd_error *err)
     curl_multi_setopt(r->multi, CURLMOPT_SOCKETDATA, r);
     curl_multi_setopt(r->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(r->multi, CURLMOPT_TIMERDATA, r);
+    /* HTTP/2 (the agent's gRPC calls): long polls of many workflows share
+     * one connection; the server's SETTINGS limit still applies */
+    curl_multi_setopt(r->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
     return r;
 }
 

@@ -399,6 +399,11 @@ wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings, wpd_workf
     return run;
 }
 
+void wpd_run_set_machine(wpd_run *run, const char *machine)
+{
+    snprintf(run->machine, sizeof run->machine, "%s", machine);
+}
+
 void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg)
 {
     run->done = done;

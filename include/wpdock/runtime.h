@@ -99,6 +99,8 @@ typedef enum wpd_run_status {
 /* engine must be connected; engine, settings and wf must outlive the run. */
 WPD_EXPORT wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings, wpd_workflow *wf,
                                 wpd_event_fn on_event, void *arg);
+/* CI_MACHINE of every step (default: this host's name); before start. */
+WPD_EXPORT void wpd_run_set_machine(wpd_run *run, const char *machine);
 typedef void (*wpd_run_done_fn)(wpd_run *run, void *arg);
 WPD_EXPORT void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg);
 /* Cancel: running steps are stopped and removed, later stages do not run,
