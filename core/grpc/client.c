@@ -15,6 +15,8 @@
 
 struct wpd_grpc_channel {
     wpd_http_client *http;
+    bool tls;
+    bool h2_up; /* an HTTP/2 connection to the server is (most likely) open */
     wpd_grpc_target target;
     char label[4200];
     wpd_grpc_call *head;
@@ -32,7 +34,17 @@ struct wpd_grpc_call {
     char body_why[256];
     bool abandoned;
     bool local_cancel;
+    /* kept to issue the request again (the HTTP/2 workaround below) */
+    char *method;
+    wpd_buf framed;
+    char **headers;
+    size_t n_headers;
+    long timeout_ms;
+    int mode; /* WPD_HTTP2_* */
+    int reissued;
 };
+
+static void issue(wpd_grpc_call *c);
 
 wpd_grpc_channel *wpd_grpc_channel_new(wpd_reactor *r, const char *target, const wpd_grpc_tls *tls,
                                        wpd_error *err)
@@ -65,6 +77,7 @@ wpd_grpc_channel *wpd_grpc_channel_new(wpd_reactor *r, const char *target, const
     setup.tcp_keepalive = 1;
     wpd_grpc_channel *ch = wpd_xcalloc(1, sizeof *ch);
     ch->target = t;
+    ch->tls = secure;
     snprintf(ch->label, sizeof ch->label, "%s", t.unix_socket ? t.unix_path : t.authority);
     ch->http = wpd_http_client_new(r, &setup);
     return ch;
@@ -85,7 +98,40 @@ static void unlink_call(wpd_grpc_call *c)
 static void free_call(wpd_grpc_call *c)
 {
     wpd_grpc_deframer_free(&c->body);
+    for (size_t i = 0; i < c->n_headers; i++)
+        free(c->headers[i]);
+    free(c->headers);
+    free(c->method);
+    wpd_buf_free(&c->framed);
     free(c);
+}
+
+/* libcurl 7.88 (curl#10634, fixed in 8.0) fails every request that reuses
+ * an h2c connection opened with prior knowledge ("Error in the HTTP2
+ * framing layer", before anything is sent). So a request goes out with
+ * prior knowledge only while no HTTP/2 connection is known to be open,
+ * and in "reuse" mode (plain HTTP/2, which joins an open connection)
+ * after that. Both misfires are detected and the request issued again in
+ * the other mode: a prior-knowledge request that hit the bug on a reused
+ * connection, and a reuse request for which curl had to open a new
+ * (HTTP/1.1) connection because the old one was gone; in neither case did
+ * the server see the request. */
+static bool misfired(wpd_grpc_call *c, const wpd_http_response *res, const wpd_error *err)
+{
+    if (!err || c->ch->tls || c->local_cancel || c->body_code || res->status != 0 ||
+        c->reissued >= 3)
+        return false;
+    if (c->mode == WPD_HTTP2_PRIOR_KNOWLEDGE && res->curl_code == CURLE_HTTP2 &&
+        res->num_connects == 0) {
+        c->mode = WPD_HTTP2_REUSE;
+        return true;
+    }
+    if (c->mode == WPD_HTTP2_REUSE && res->num_connects > 0) {
+        c->ch->h2_up = false;
+        c->mode = WPD_HTTP2_PRIOR_KNOWLEDGE;
+        return true;
+    }
+    return false;
 }
 
 void wpd_grpc_channel_free(wpd_grpc_channel *ch)
@@ -138,6 +184,17 @@ static void on_http_done(wpd_http_request *req, const wpd_http_response *res, co
 {
     (void)req;
     wpd_grpc_call *c = arg;
+    if (!c->abandoned && misfired(c, res, err)) {
+        c->reissued++;
+        wpd_grpc_deframer_free(&c->body);
+        wpd_grpc_deframer_init(&c->body, WPD_GRPC_MAX_RECV);
+        issue(c);
+        return;
+    }
+    if (res && res->http_version == CURL_HTTP_VERSION_2_0 && res->status)
+        c->ch->h2_up = true;
+    else if (err && !c->local_cancel && !c->abandoned)
+        c->ch->h2_up = false;
     unlink_call(c);
     if (c->abandoned) {
         free_call(c);
@@ -200,38 +257,39 @@ wpd_grpc_call *wpd_grpc_unary(wpd_grpc_channel *ch, const char *method, const ch
     ch->head = c;
     ch->in_flight++;
 
-    wpd_buf framed = WPD_BUF_INIT;
-    wpd_grpc_frame(&framed, req, len);
+    c->method = wpd_xstrdup(method);
+    c->timeout_ms = timeout_ms;
+    wpd_grpc_frame(&c->framed, req, len);
     size_t n_meta = 0;
     while (metadata && metadata[n_meta])
         n_meta++;
-    const char **headers = wpd_xcalloc(n_meta + 3, sizeof *headers);
-    size_t h = 0;
-    headers[h++] = "te: trailers";
-    char timeout_hdr[48];
-    if (timeout_ms > 0) {
-        snprintf(timeout_hdr, sizeof timeout_hdr, "grpc-timeout: %ldm", timeout_ms);
-        headers[h++] = timeout_hdr;
-    }
+    c->headers = wpd_xcalloc(n_meta + 3, sizeof *c->headers);
+    c->headers[c->n_headers++] = wpd_xstrdup("te: trailers");
+    if (timeout_ms > 0)
+        c->headers[c->n_headers++] = wpd_xasprintf("grpc-timeout: %ldm", timeout_ms);
     for (size_t i = 0; i < n_meta; i++)
-        headers[h++] = metadata[i];
+        c->headers[c->n_headers++] = wpd_xstrdup(metadata[i]);
+    c->mode = ch->h2_up && !ch->tls ? WPD_HTTP2_REUSE : WPD_HTTP2_PRIOR_KNOWLEDGE;
+    issue(c);
+    return c;
+}
+
+static void issue(wpd_grpc_call *c)
+{
     wpd_http_spec spec = {
         .method = "POST",
-        .path = method,
-        .body = framed.data,
-        .body_len = framed.len,
+        .path = c->method,
+        .body = c->framed.data,
+        .body_len = c->framed.len,
         .content_type = "application/grpc",
-        .headers = headers,
-        .timeout_ms = timeout_ms,
-        .http2 = 1,
+        .headers = (const char *const *)c->headers,
+        .timeout_ms = c->timeout_ms,
+        .http2 = c->mode,
         .on_data = on_body,
         .on_done = on_http_done,
         .arg = c,
     };
-    c->req = wpd_http_start(ch->http, &spec);
-    free(headers);
-    wpd_buf_free(&framed);
-    return c;
+    c->req = wpd_http_start(c->ch->http, &spec);
 }
 
 void wpd_grpc_cancel(wpd_grpc_call *c)
