@@ -54,10 +54,10 @@ typedef struct wpd_http_spec {
     const char *path;   /* path and query, starting with '/' */
     const char *body;   /* NULL = no body (POST then sends Content-Length: 0) */
     size_t body_len;
-    const char *content_type;       /* default "application/json" when body is set */
-    const char *const *headers;     /* extra "Name: value" lines, NULL-terminated; may be NULL */
-    long timeout_ms;                /* whole request; 0 = none (long logs, waits) */
-    long connect_timeout_ms;        /* 0 = 10 s */
+    const char *content_type;   /* default "application/json" when body is set */
+    const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
+    long timeout_ms;            /* whole request; 0 = none (long logs, waits) */
+    long connect_timeout_ms;    /* 0 = 10 s */
     /* HTTP/2 (gRPC): WPD_HTTP2_PRIOR_KNOWLEDGE opens h2c connections on
      * http:// (ALPN h2 on https://); WPD_HTTP2_REUSE only joins an
      * existing HTTP/2 connection (a new connection would be HTTP/1.1 with
