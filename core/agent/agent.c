@@ -3,6 +3,8 @@
  * Unavailable/DeadlineExceeded), ReportHealth every 10 s, max_workflows
  * runner loops of Next; shutdown (cancel, every Done, UnregisterAgent for
  * a stateless agent) and fatal errors. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 #define NEXT_PAUSE_MS 5000L
 #define SHUTDOWN_MS 5000L
 
-enum { STAGE_AUTH, STAGE_VERSION, STAGE_REGISTER, STAGE_RUNNING };
+enum { STAGE_AUTH, STAGE_VERSION, STAGE_REGISTER, STAGE_SWEEP, STAGE_RUNNING };
 
 static const char *const level_names[] = {"TRC", "DBG", "INF", "WRN", "ERR", ""};
 
@@ -251,6 +253,7 @@ void wpd_agent_free(wpd_agent *a)
         }
         free(ae->slots);
         rpc_abandon(ae->startup_call);
+        wpd_cleanup_free(ae->sweep);
         rpc_abandon(ae->health_call);
         rpc_abandon(ae->unregister_call);
         wpd_timer_free(ae->startup_timer);
@@ -390,6 +393,8 @@ static void begin_stop(wpd_agent *a)
             ae->startup_call = NULL;
         }
         wpd_timer_stop(ae->startup_timer);
+        wpd_cleanup_free(ae->sweep);
+        ae->sweep = NULL;
         wpd_timer_stop(ae->health_timer);
         if (ae->health_call) {
             rpc_abandon(ae->health_call);
@@ -564,6 +569,69 @@ static void on_health_timer(void *arg)
         rpc_start(ae->peer, "ReportHealth", &req.base, NULL, RPC_RETRY, 0, 0, on_health_done, ae);
 }
 
+/* ------------------------------------------------------------ sweep */
+
+void agent_owner_label(const agent_engine *ae, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%lld", ae->a->hostname, (long long)agent_peer_id(ae->peer));
+}
+
+/* Leave alone what a live process (another agent with this id on this
+ * host) is using. */
+static bool owner_alive(void *arg, const wpd_pair *labels, size_t n)
+{
+    (void)arg;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(labels[i].key, AGENT_PID_LABEL) != 0)
+            continue;
+        char *end;
+        long pid = strtol(labels[i].value, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid())
+            return false;
+        return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    }
+    return false;
+}
+
+static void on_swept_object(const wpd_leftover *lo, void *arg)
+{
+    agent_engine *ae = arg;
+    if (lo->removed)
+        agent_log(ae->a, WPD_AGENT_LOG_INFO, "removed %s %s left by an earlier run of this agent",
+                  lo->kind, lo->name);
+    else
+        agent_log(ae->a, WPD_AGENT_LOG_WARN, "cannot remove %s %s left by an earlier run: %s",
+                  lo->kind, lo->name, lo->error ? lo->error : "unknown error");
+}
+
+static void on_swept(void *arg, size_t found, const wpd_error *err)
+{
+    agent_engine *ae = arg;
+    wpd_cleanup_free(ae->sweep);
+    ae->sweep = NULL;
+    if (err)
+        agent_log(ae->a, WPD_AGENT_LOG_WARN, "looking for what an earlier run left: %s",
+                  err->message);
+    else if (found)
+        agent_log(ae->a, WPD_AGENT_LOG_DEBUG, "swept %zu objects", found);
+    if (ae->a->stopping)
+        return;
+    ae->stage = STAGE_RUNNING;
+    for (size_t k = 0; k < ae->n_slots; k++)
+        poll_next(&ae->slots[k]);
+}
+
+static void start_sweep(agent_engine *ae)
+{
+    char owner[600];
+    char key[512];
+    agent_owner_label(ae, key, sizeof key);
+    snprintf(owner, sizeof owner, "%s=%s", AGENT_OWNER_LABEL, key);
+    wpd_cleanup_spec spec = {
+        .owner_label = owner, .skip = owner_alive, .fn = on_swept_object, .arg = ae};
+    ae->sweep = wpd_cleanup_start(ae->engine, &spec, on_swept, ae);
+}
+
 /* ------------------------------------------------------------ startup */
 
 static void startup_step(agent_engine *ae);
@@ -639,7 +707,7 @@ static void on_startup(void *arg, const wpd_grpc_status *st, ProtobufCMessage *r
             ae->stored_id = rr->agent_id;
             agent_conf_store(a);
         }
-        ae->stage = STAGE_RUNNING;
+        ae->stage = STAGE_SWEEP;
         ae->ready = true;
         agent_log(a, WPD_AGENT_LOG_INFO,
                   "registered with %s as agent %lld%s%s (%s, %s, %d workflow%s at once)", a->server,
@@ -649,8 +717,7 @@ static void on_startup(void *arg, const wpd_grpc_status *st, ProtobufCMessage *r
         if (!ae->health_timer)
             ae->health_timer = wpd_timer_new(a->r, on_health_timer, ae);
         on_health_timer(ae);
-        for (size_t k = 0; k < ae->n_slots; k++)
-            poll_next(&ae->slots[k]);
+        start_sweep(ae);
         return;
     }
     }

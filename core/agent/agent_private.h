@@ -10,6 +10,12 @@
 #include <wpdock/agent.h>
 
 #include "agent/rpc.h"
+#include "woodpecker/cleanup.h"
+
+/* Labels on every workflow's volume and network: who made them
+ * ("<hostname>/<agent id>") and the process, for the sweep at start. */
+#define AGENT_OWNER_LABEL "io.wpdock.agent"
+#define AGENT_PID_LABEL "io.wpdock.agent.pid"
 
 typedef struct agent_engine agent_engine;
 typedef struct agent_slot agent_slot;
@@ -43,6 +49,7 @@ struct agent_engine {
     int stage;    /* startup stage, see agent.c */
     bool ready;   /* registered and taking work */
     rpc_call *startup_call;
+    wpd_cleanup *sweep;
     wpd_timer *startup_timer;
     wpd_timer *health_timer;
     rpc_call *health_call;
@@ -97,6 +104,8 @@ void agent_log(wpd_agent *a, wpd_agent_log_level level, const char *fmt, ...)
 /* A runner finished its workflow (Done delivered or given up). */
 void agent_slot_workflow_ended(agent_slot *s);
 size_t agent_running_count(const wpd_agent *a);
+/* The owner label's value for this engine's agent identity. */
+void agent_owner_label(const agent_engine *ae, char *buf, size_t len);
 size_t agent_capacity(const wpd_agent *a);
 bool agent_connected(const wpd_agent *a);
 

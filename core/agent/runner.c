@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agent_private.h"
 #include "util/buf.h"
@@ -316,6 +317,11 @@ static void on_init(void *arg, const wpd_grpc_status *st, ProtobufCMessage *resp
     agent_engine *ae = w->slot->ae;
     w->run = wpd_run_new(ae->engine, w->a->settings, w->wf, on_event, w);
     wpd_run_set_machine(w->run, w->a->hostname);
+    char owner[512], pid[32];
+    agent_owner_label(ae, owner, sizeof owner);
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    wpd_run_add_label(w->run, AGENT_OWNER_LABEL, owner);
+    wpd_run_add_label(w->run, AGENT_PID_LABEL, pid);
     wpd_run_start(w->run, on_run_done, w);
 }
 

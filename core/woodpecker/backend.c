@@ -177,13 +177,26 @@ wpd_backend *wpd_backend_new(wpd_engine *engine, const wpd_settings *settings)
     wpd_backend *b = wpd_xcalloc(1, sizeof *b);
     b->engine = engine;
     b->settings = settings;
+    b->labels = wpd_xcalloc(1, sizeof *b->labels); /* [0]: wp_workflow, set by SetupWorkflow */
+    b->n_labels = 1;
     return b;
+}
+
+void wpd_backend_add_label(wpd_backend *b, const char *key, const char *value)
+{
+    b->labels = wpd_xrealloc(b->labels, (b->n_labels + 1) * sizeof *b->labels);
+    b->labels[b->n_labels++] = (wpd_pair){wpd_xstrdup(key), wpd_xstrdup(value)};
 }
 
 void wpd_backend_free(wpd_backend *b)
 {
     if (!b)
         return;
+    for (size_t i = 1; i < b->n_labels; i++) {
+        free((char *)b->labels[i].key);
+        free((char *)b->labels[i].value);
+    }
+    free(b->labels);
     /* ops still in flight are abandoned without callbacks; their calls
      * are canceled and complete into nothing */
     while (b->ops)

@@ -44,6 +44,8 @@ typedef void (*wpd_notice_fn)(void *arg, const wpd_step *step, const char *messa
 wpd_backend *wpd_backend_new(wpd_engine *engine, const wpd_settings *settings);
 void wpd_backend_free(wpd_backend *b);
 void wpd_backend_set_notice(wpd_backend *b, wpd_notice_fn fn, void *arg);
+/* One more label for the workflow's volume and network (copied). */
+void wpd_backend_add_label(wpd_backend *b, const char *key, const char *value);
 wpd_engine *wpd_backend_engine(const wpd_backend *b);
 /* Operations in flight (for diagnostics and tests). */
 size_t wpd_backend_ops(const wpd_backend *b);

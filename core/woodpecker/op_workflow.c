@@ -41,6 +41,19 @@ static void setup_volume_done(void *arg, const char *name, const wpd_error *err)
     setup_end(op);
 }
 
+/* wp_workflow=<id> (when the workflow has an id) and the backend's own
+ * labels, for the volume and the network. */
+static const wpd_pair *workflow_labels(wpd_backend *b, const wpd_workflow *wf, size_t *n)
+{
+    static const wpd_pair none = {NULL, NULL};
+    bool labelled = wf->id && *wf->id;
+    b->labels[0] = (wpd_pair){"wp_workflow", labelled ? wf->id : ""};
+    *n = b->n_labels - (labelled ? 0 : 1);
+    if (*n == 0)
+        return &none;
+    return labelled ? b->labels : b->labels + 1;
+}
+
 static void setup_create_network(setup_op *op);
 
 static void setup_retry_network(void *arg)
@@ -73,12 +86,12 @@ static void setup_create_network(setup_op *op)
 {
     op->net_attempts++;
     op->base.b->net_sent = true;
-    const wpd_pair label = {"wp_workflow", op->wf->id};
-    bool labelled = op->wf->id && *op->wf->id;
+    size_t n_labels;
+    const wpd_pair *labels = workflow_labels(op->base.b, op->wf, &n_labels);
     wpd_net_spec spec = {.name = op->wf->network,
                          .ipv6 = op->base.b->settings->enable_ipv6,
-                         .labels = labelled ? &label : NULL,
-                         .n_labels = labelled};
+                         .labels = labels,
+                         .n_labels = n_labels};
     op->net_call = wpd_net_create(op->base.b->engine, &spec, setup_network_done, op);
 }
 
@@ -109,10 +122,9 @@ wpd_op *wpd_backend_setup_workflow(wpd_backend *b, const wpd_workflow *wf, wpd_o
     setup_op *op = op_new(b, &setup_class, sizeof *op, NULL, done, arg);
     op->wf = wf;
     op->pending = 2;
-    const wpd_pair label = {"wp_workflow", wf->id};
-    bool labelled = wf->id && *wf->id;
-    wpd_vol_spec vs = {
-        .name = wf->volume, .labels = labelled ? &label : NULL, .n_labels = labelled};
+    size_t n_labels;
+    const wpd_pair *labels = workflow_labels(b, wf, &n_labels);
+    wpd_vol_spec vs = {.name = wf->volume, .labels = labels, .n_labels = n_labels};
     b->vol_sent = true;
     op->vol_call = wpd_vol_create(b->engine, &vs, setup_volume_done, op);
     setup_create_network(op);

@@ -38,6 +38,10 @@ struct wpd_backend {
     /* the workflow's volume and network: created (a request went out, so
      * they may exist) and removed (a remove succeeded or found nothing) */
     bool vol_sent, net_sent, vol_removed, net_removed;
+    /* labels the workflow's volume and network get besides wp_workflow
+     * (owned; the first entry is reserved for wp_workflow) */
+    wpd_pair *labels;
+    size_t n_labels;
 };
 
 typedef struct op_class {

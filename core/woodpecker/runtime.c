@@ -404,6 +404,11 @@ void wpd_run_set_machine(wpd_run *run, const char *machine)
     snprintf(run->machine, sizeof run->machine, "%s", machine);
 }
 
+void wpd_run_add_label(wpd_run *run, const char *key, const char *value)
+{
+    wpd_backend_add_label(run->backend, key, value);
+}
+
 void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg)
 {
     run->done = done;

@@ -101,6 +101,9 @@ WPD_EXPORT wpd_run *wpd_run_new(wpd_engine *engine, const wpd_settings *settings
                                 wpd_event_fn on_event, void *arg);
 /* CI_MACHINE of every step (default: this host's name); before start. */
 WPD_EXPORT void wpd_run_set_machine(wpd_run *run, const char *machine);
+/* One more label on the workflow's volume and network, besides
+ * wp_workflow (e.g. who owns the run, for a later sweep); before start. */
+WPD_EXPORT void wpd_run_add_label(wpd_run *run, const char *key, const char *value);
 typedef void (*wpd_run_done_fn)(wpd_run *run, void *arg);
 WPD_EXPORT void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg);
 /* Cancel: running steps are stopped and removed, later stages do not run,
