@@ -30,6 +30,8 @@ int cmd_exec(int argc, char **argv);
 void help_exec(FILE *out);
 int cmd_cleanup(int argc, char **argv);
 void help_cleanup(FILE *out);
+int cmd_agent(int argc, char **argv);
+void help_agent(FILE *out);
 void help_exec(FILE *out);
 
 /* "wpdock: " + message on stderr. */

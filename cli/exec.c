@@ -15,60 +15,38 @@
 #include "engines.h"
 #include "output.h"
 #include "printable.h"
+#include "settings_opts.h"
 
 void help_exec(FILE *out)
 {
+    fputs("usage: wpdock exec [OPTIONS] FILE.json...\n"
+          "\n"
+          "Run each FILE (Woodpecker backend Config JSON; \"-\" reads stdin) with the\n"
+          "Woodpecker docker backend's semantics: stages in order, the steps of a stage\n"
+          "concurrently, one container per step. All files run at the same time.\n"
+          "\n"
+          "Output:\n"
+          "      --log-format FMT      text (default): `[step] line`, `[step:stderr] line`,\n"
+          "                            step start/result lines and a summary table;\n"
+          "                            json: one JSON event object per line on stdout\n"
+          "      --color WHEN          auto (default), always or never\n"
+          "      (text mode shows control characters and escape sequences in names,\n"
+          "      messages and log lines as \\n, \\xNN or \\uNNNN; log lines keep their colours)\n"
+          "\n"
+          "Engine:\n"
+          "  -H, --host URI            engine endpoint        (WOODPECKER_BACKEND_DOCKER_HOST, "
+          "DOCKER_HOST)\n"
+          "      --api-version V       pin the API version    (..._API_VERSION, "
+          "DOCKER_API_VERSION)\n"
+          "      --engine NAME=URI     use several engines (repeatable; or WPDOCK_ENGINES=\n"
+          "                            \"docker=unix:///var/run/docker.sock,podman=podman://\");\n"
+          "                            each workflow runs entirely on one of them: the least\n"
+          "                            busy reachable one, unreachable engines are skipped\n"
+          "      --place FILE=NAME     run FILE on engine NAME\n"
+          "\n",
+          out);
+    cli_help_settings(out);
     fputs(
-        "usage: wpdock exec [OPTIONS] FILE.json...\n"
-        "\n"
-        "Run each FILE (Woodpecker backend Config JSON; \"-\" reads stdin) with the\n"
-        "Woodpecker docker backend's semantics: stages in order, the steps of a stage\n"
-        "concurrently, one container per step. All files run at the same time.\n"
-        "\n"
-        "Output:\n"
-        "      --log-format FMT      text (default): `[step] line`, `[step:stderr] line`,\n"
-        "                            step start/result lines and a summary table;\n"
-        "                            json: one JSON event object per line on stdout\n"
-        "      --color WHEN          auto (default), always or never\n"
-        "      (text mode shows control characters and escape sequences in names,\n"
-        "      messages and log lines as \\n, \\xNN or \\uNNNN; log lines keep their colours)\n"
-        "\n"
-        "Engine:\n"
-        "  -H, --host URI            engine endpoint        (WOODPECKER_BACKEND_DOCKER_HOST, "
-        "DOCKER_HOST)\n"
-        "      --api-version V       pin the API version    (..._API_VERSION, "
-        "DOCKER_API_VERSION)\n"
-        "      --engine NAME=URI     use several engines (repeatable; or WPDOCK_ENGINES=\n"
-        "                            \"docker=unix:///var/run/docker.sock,podman=podman://\");\n"
-        "                            each workflow runs entirely on one of them: the least\n"
-        "                            busy reachable one, unreachable engines are skipped\n"
-        "      --place FILE=NAME     run FILE on engine NAME\n"
-        "\n"
-        "Backend options (flag overrides the environment variable):\n"
-        "      --network NAME        also connect every step to this existing network\n"
-        "                            (WOODPECKER_BACKEND_DOCKER_NETWORK)\n"
-        "      --volumes LIST        comma-separated binds added to every step\n"
-        "                            (WOODPECKER_BACKEND_DOCKER_VOLUMES)\n"
-        "      --ipv6 BOOL           EnableIPv6 on the workflow network\n"
-        "                            (WOODPECKER_BACKEND_DOCKER_ENABLE_IPV6)\n"
-        "      --stop-timeout SECS   grace before SIGKILL when stopping steps, default 20\n"
-        "                            (WOODPECKER_BACKEND_DOCKER_STOP_TIMEOUT)\n"
-        "      --apparmor-profile P  (WOODPECKER_BACKEND_DOCKER_APPARMOR_PROFILE)\n"
-        "      --limit-mem BYTES     (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM)\n"
-        "      --limit-mem-swap BYTES (WOODPECKER_BACKEND_DOCKER_LIMIT_MEM_SWAP)\n"
-        "      --limit-shm-size BYTES (WOODPECKER_BACKEND_DOCKER_LIMIT_SHM_SIZE)\n"
-        "      --limit-cpu-quota N   (WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_QUOTA)\n"
-        "      --limit-cpu-shares N  (WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_SHARES)\n"
-        "      --limit-cpu-set CPUS  (WOODPECKER_BACKEND_DOCKER_LIMIT_CPU_SET)\n"
-        "      --cert-path DIR       TLS client files ca.pem cert.pem key.pem\n"
-        "                            (..._CERT_PATH, DOCKER_CERT_PATH)\n"
-        "      --tls-verify BOOL     verify the engine's certificate, default true\n"
-        "                            (..._TLS_VERIFY, DOCKER_TLS_VERIFY)\n"
-        "      (the WOODPECKER_LIMIT_* spellings of the limits are honoured too)\n"
-        "      --reconcile-logs WHEN re-read a step's whole log after it ended and deliver\n"
-        "                            what the live stream missed: auto (default: on\n"
-        "                            Podman when the stream broke off), always, never\n"
-        "                            (WPDOCK_RECONCILE_LOGS)\n"
         "\n"
         "JSON events (--log-format json; every event also carries \"engine\":NAME):\n"
         "  {\"event\":\"workflow\",\"workflow\":W,\"workflow_id\":ID,\"status\":\"started\"|\n"
@@ -221,20 +199,14 @@ static void exec_args_free(exec_args *a)
 /* WPD_EXIT_OK, or WPD_EXIT_USAGE after printing what was wrong. */
 static int parse_exec_args(int argc, char **argv, exec_args *a)
 {
-    static const char *const setting_flags[] = {
-        "network",          "volumes",          "ipv6",           "stop-timeout",
-        "apparmor-profile", "limit-mem",        "limit-mem-swap", "limit-shm-size",
-        "limit-cpu-quota",  "limit-cpu-shares", "limit-cpu-set",  "cert-path",
-        "tls-verify",       "api-version",      "reconcile-logs", NULL};
-    struct option opts[32];
+    struct option opts[6 + CLI_N_SETTING_FLAGS];
     size_t no = 0;
     opts[no++] = (struct option){"log-format", required_argument, 0, OPT_LOG_FORMAT};
     opts[no++] = (struct option){"color", required_argument, 0, OPT_COLOR};
     opts[no++] = (struct option){"host", required_argument, 0, 'H'};
     opts[no++] = (struct option){"engine", required_argument, 0, OPT_ENGINE};
     opts[no++] = (struct option){"place", required_argument, 0, OPT_PLACE};
-    for (size_t i = 0; setting_flags[i]; i++)
-        opts[no++] = (struct option){setting_flags[i], required_argument, 0, OPT_SETTING};
+    no = cli_setting_options(opts, no, OPT_SETTING);
     opts[no] = (struct option){0, 0, 0, 0};
 
     memset(a, 0, sizeof *a);
@@ -334,30 +306,8 @@ int cmd_exec(int argc, char **argv)
         for (size_t k = 0; k < wpd_workflow_warning_count(wfs[i]); k++)
             cli_warn("%s", wpd_workflow_warning(wfs[i], k));
     }
-    settings = wpd_settings_new(&err);
+    settings = cli_settings_build("exec", args.set_name, args.set_value, args.n_set);
     if (!settings) {
-        cli_error("%s", err.message);
-        rc = WPD_EXIT_USAGE;
-        goto out;
-    }
-    for (size_t i = 0; i < args.n_set; i++) {
-        if (strcmp(args.set_name[i], "api-version") == 0) {
-            setenv("WOODPECKER_BACKEND_DOCKER_API_VERSION", args.set_value[i], 1);
-            continue;
-        }
-        if (strcmp(args.set_name[i], "cert-path") == 0)
-            setenv("WOODPECKER_BACKEND_DOCKER_CERT_PATH", args.set_value[i], 1);
-        if (strcmp(args.set_name[i], "tls-verify") == 0)
-            setenv("WOODPECKER_BACKEND_DOCKER_TLS_VERIFY", args.set_value[i], 1);
-        if (wpd_settings_set(settings, args.set_name[i], args.set_value[i], &err) != 0) {
-            cli_error("exec: %s", err.message);
-            rc = WPD_EXIT_USAGE;
-            goto out;
-        }
-    }
-
-    if (wpd_settings_validate(settings, &err) != 0) {
-        cli_error("exec: %s", err.message);
         rc = WPD_EXIT_USAGE;
         goto out;
     }
@@ -396,24 +346,9 @@ int cmd_exec(int argc, char **argv)
         rc = WPD_EXIT_FAILED;
         goto out;
     }
-    size_t up = cli_engines_connect(&es, r);
-    for (size_t i = 0; i < es.n; i++) {
-        cli_engine *ce = &es.v[i];
-        if (!ce->up) {
-            if (es.named && up)
-                cli_warn("engine %s is unreachable and is skipped: %s", ce->name, ce->err.message);
-            else
-                cli_error("%s", ce->err.message);
-            continue;
-        }
-        const wpd_engine_info *info = wpd_engine_get_info(ce->engine);
-        if (info->warning && *info->warning)
-            cli_warn("%s", info->warning);
-    }
-    if (!up) {
-        rc = es.v[0].err.kind == WPD_ERR_USAGE ? WPD_EXIT_USAGE : WPD_EXIT_ENGINE;
+    rc = cli_engines_report(&es, cli_engines_connect(&es, r));
+    if (rc != WPD_EXIT_OK)
         goto out;
-    }
     for (int i = 0; i < n_files; i++) {
         if (placed[i]) {
             if (!placed[i]->up) {

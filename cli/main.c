@@ -14,6 +14,8 @@ static const cli_command commands[] = {
     {"plugins", "list transport plugins found, and any refused", cmd_plugins, help_plugins},
     {"cleanup", "remove containers, networks and volumes that runs left behind", cmd_cleanup,
      help_cleanup},
+    {"agent", "run as a Woodpecker agent (woodpecker-agent with the docker backend)", cmd_agent,
+     help_agent},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
