@@ -156,7 +156,7 @@ static int lookup(wpd_json *j, const char *doc, const char *path)
     wpd_error err;
     if (wpd_json_parse(j, doc, strlen(doc), &err) != 0)
         ck_abort_msg("not JSON (%s): %s", err.message, doc);
-    return wpd_json_path(j, 0, path);
+    return *path ? wpd_json_path(j, 0, path) : 0;
 }
 
 char *tu_json_str(const char *doc, const char *path)

@@ -30,7 +30,7 @@ char *tu_wps_queue(tu_wps *s, const char *payload, const char *labels, int timeo
 char *tu_wps_wait_done(tu_wps *s, const char *id, int timeout_s);
 /* The workflow's state document now; malloc'd. */
 char *tu_wps_workflow(tu_wps *s, const char *id);
-/* Value at a dotted path of a JSON document as a string (numbers and
+/* Value at a dotted path ("" = the whole document) of a JSON document as a string (numbers and
  * booleans as written, null/absent = NULL); malloc'd. */
 char *tu_json_str(const char *doc, const char *path);
 /* The number at path, or def when absent. */

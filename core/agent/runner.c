@@ -117,9 +117,12 @@ static void on_event(const wpd_event *ev, void *arg)
         } else if (strcmp(s, "skipped") == 0) {
             update(w, ev->uuid, 0, 0, false, 0, NULL, false, true);
         } else if (strcmp(s, "success") == 0 || strcmp(s, "failure") == 0) {
+            /* success is exit code 0 for the server, also for a service the
+             * runner stopped (137/143): Woodpecker shows it succeeded */
+            bool ok = strcmp(s, "success") == 0;
+            int code = ok ? 0 : ev->has_exit_code && ev->exit_code != 0 ? ev->exit_code : 1;
             update(w, ev->uuid, ev->started ? ev->started : now, ev->finished ? ev->finished : now,
-                   true, ev->has_exit_code ? ev->exit_code : (strcmp(s, "success") == 0 ? 0 : 1),
-                   NULL, false, false);
+                   true, code, NULL, false, false);
         } else if (strcmp(s, "canceled") == 0) {
             if (ev->started)
                 update(w, ev->uuid, ev->started, 0, false, 0, "Canceled", true, false);
