@@ -55,239 +55,100 @@ enum {
     N_OPTS
 };
 
+/* agent_opt.flags */
+enum {
+    ENV1_DEPRECATED = 1, /* env1 is a deprecated name of env0 */
+    EMPTY_COUNTS = 2     /* an empty variable is a value ("" = stateless), not unset */
+};
+
 typedef struct agent_opt {
     const char *section; /* help heading starting here, or NULL */
     const char *flag;
-    const char *alias;  /* deprecated second name, or NULL */
-    const char *env[2]; /* the first one set wins */
-    bool env1_deprecated;
+    const char *alias;       /* deprecated second name, or NULL */
+    const char *env0, *env1; /* variables, the first one set wins; env1 may be NULL */
+    unsigned flags;
     opt_type type;
     const char *def; /* for --help; NULL: none */
     const char *metavar;
     const char *help;
 } agent_opt;
 
+#define DEP ENV1_DEPRECATED
 static const agent_opt opts_table[N_OPTS] = {
-    [O_SERVER] = {"Server",
-                  "server",
-                  NULL,
-                  {"WOODPECKER_SERVER"},
-                  false,
-                  T_STR,
-                  "localhost:9000",
-                  "ADDR",
-                  "gRPC address of the Woodpecker server: HOST:PORT or unix://PATH"},
-    [O_TOKEN] = {NULL,
-                 "grpc-token",
-                 NULL,
-                 {"WOODPECKER_AGENT_SECRET_FILE", "WOODPECKER_AGENT_SECRET"},
-                 false,
-                 T_SECRET,
-                 NULL,
-                 "SECRET",
-                 "agent secret or agent token; ..._SECRET_FILE names a file holding it "
-                 "and wins over ..._SECRET (whitespace around it is trimmed)"},
-    [O_SECURE] = {NULL,
-                  "grpc-secure",
-                  NULL,
-                  {"WOODPECKER_GRPC_SECURE"},
-                  false,
-                  T_BOOL,
-                  "false",
-                  NULL,
-                  "TLS to the server (ALPN h2)"},
-    [O_SKIP_VERIFY] = {NULL,
-                       "grpc-skip-insecure",
-                       "grpc-skip-insecure-deprecated",
-                       {"WOODPECKER_GRPC_SKIP_VERIFY", "WOODPECKER_GRPC_VERIFY"},
-                       true,
-                       T_BOOL,
-                       "false",
-                       NULL,
-                       "with TLS, do not verify the server's certificate. Unlike the Go "
-                       "agent (default true: no verification), wpdock verifies unless this "
-                       "is set, and warns when it is"},
-    [O_CA_FILE] = {NULL,
-                   "grpc-ca-file",
-                   NULL,
-                   {"WPDOCK_GRPC_CA_FILE"},
-                   false,
-                   T_STR,
-                   "the system's",
-                   "FILE",
-                   "with TLS, the CA certificates (PEM) to verify the server against "
-                   "(wpdock only)"},
-    [O_RETRY_TIMEOUT] = {NULL,
-                         "retry-timeout",
-                         NULL,
-                         {"WOODPECKER_RETRY_TIMEOUT"},
-                         false,
-                         T_DUR,
-                         "2m",
-                         "DURATION",
+    [O_SERVER] = {"Server", "server", NULL, "WOODPECKER_SERVER", NULL, 0, T_STR, "localhost:9000",
+                  "ADDR", "gRPC address of the Woodpecker server: HOST:PORT or unix://PATH"},
+    [O_TOKEN] = {NULL, "grpc-token", NULL, "WOODPECKER_AGENT_SECRET_FILE",
+                 "WOODPECKER_AGENT_SECRET", 0, T_SECRET, NULL, "SECRET",
+                 "agent secret or agent token; ..._SECRET_FILE names a file holding it and "
+                 "wins over ..._SECRET (whitespace around it is trimmed)"},
+    [O_SECURE] = {NULL, "grpc-secure", NULL, "WOODPECKER_GRPC_SECURE", NULL, 0, T_BOOL, "false",
+                  NULL, "TLS to the server (ALPN h2)"},
+    [O_SKIP_VERIFY] = {NULL, "grpc-skip-insecure", "grpc-skip-insecure-deprecated",
+                       "WOODPECKER_GRPC_SKIP_VERIFY", "WOODPECKER_GRPC_VERIFY", DEP, T_BOOL,
+                       "false", NULL,
+                       "with TLS, do not verify the server's certificate. Unlike the Go agent "
+                       "(default true: no verification), wpdock verifies unless this is set, "
+                       "and warns when it is"},
+    [O_CA_FILE] = {NULL, "grpc-ca-file", NULL, "WPDOCK_GRPC_CA_FILE", NULL, 0, T_STR,
+                   "the system's", "FILE",
+                   "with TLS, the CA certificates (PEM) to verify the server against (wpdock "
+                   "only)"},
+    [O_RETRY_TIMEOUT] = {NULL, "retry-timeout", NULL, "WOODPECKER_RETRY_TIMEOUT", NULL, 0, T_DUR,
+                         "2m", "DURATION",
                          "how long a failing call to the server is retried; 0 = forever "
                          "(durations as Go writes them: 1h2m3.5s, 500ms, 0)"},
-    [O_RETRY_COUNT] = {NULL,
-                       "connect-retry-count",
-                       NULL,
-                       {"WOODPECKER_CONNECT_RETRY_COUNT"},
-                       false,
-                       T_INT,
-                       "5",
-                       "N",
-                       "startup attempts while the server is unavailable"},
-    [O_RETRY_DELAY] = {NULL,
-                       "connect-retry-delay",
-                       NULL,
-                       {"WOODPECKER_CONNECT_RETRY_DELAY"},
-                       false,
-                       T_DUR,
-                       "2s",
-                       "DURATION",
-                       "pause between those attempts"},
-    [O_KA_TIME] = {NULL,
-                   "keepalive-time",
-                   NULL,
-                   {"WOODPECKER_KEEPALIVE_TIME"},
-                   false,
-                   T_DUR,
-                   NULL,
-                   "DURATION",
-                   "accepted and ignored (the Go agent does not apply it either)"},
-    [O_KA_TIMEOUT] = {NULL,
-                      "keepalive-timeout",
-                      NULL,
-                      {"WOODPECKER_KEEPALIVE_TIMEOUT"},
-                      false,
-                      T_DUR,
-                      "20s",
-                      "DURATION",
-                      "accepted and ignored, as keepalive-time"},
-    [O_HOSTNAME] = {"Agent",
-                    "hostname",
-                    NULL,
-                    {"WOODPECKER_HOSTNAME"},
-                    false,
-                    T_STR,
-                    "the host's name",
-                    "NAME",
+    [O_RETRY_COUNT] = {NULL, "connect-retry-count", NULL, "WOODPECKER_CONNECT_RETRY_COUNT", NULL, 0,
+                       T_INT, "5", "N", "startup attempts while the server is unavailable"},
+    [O_RETRY_DELAY] = {NULL, "connect-retry-delay", NULL, "WOODPECKER_CONNECT_RETRY_DELAY", NULL, 0,
+                       T_DUR, "2s", "DURATION", "pause between those attempts"},
+    [O_KA_TIME] = {NULL, "keepalive-time", NULL, "WOODPECKER_KEEPALIVE_TIME", NULL, 0, T_DUR, NULL,
+                   "DURATION", "accepted and ignored (the Go agent does not apply it either)"},
+    [O_KA_TIMEOUT] = {NULL, "keepalive-timeout", NULL, "WOODPECKER_KEEPALIVE_TIMEOUT", NULL, 0,
+                      T_DUR, "20s", "DURATION", "accepted and ignored, as keepalive-time"},
+    [O_HOSTNAME] = {"Agent", "hostname", NULL, "WOODPECKER_HOSTNAME", NULL, 0, T_STR,
+                    "the host's name", "NAME",
                     "agent name, its hostname label and the steps' CI_MACHINE"},
-    [O_CONFIG] = {NULL,
-                  "agent-config",
-                  NULL,
-                  {"WOODPECKER_AGENT_CONFIG_FILE"},
-                  false,
-                  T_STR,
-                  "/etc/woodpecker/agent.conf",
-                  "FILE",
+    [O_CONFIG] = {NULL, "agent-config", NULL, "WOODPECKER_AGENT_CONFIG_FILE", NULL, EMPTY_COUNTS,
+                  T_STR, "/etc/woodpecker/agent.conf", "FILE",
                   "where the agent id is kept ({\"agent_id\":N}; with several engines "
                   "{\"agents\":{\"NAME\":N}}); empty = stateless: unregister when stopping"},
-    [O_LABELS] = {NULL,
-                  "labels",
-                  "filter",
-                  {"WOODPECKER_AGENT_LABELS", "WOODPECKER_FILTER_LABELS"},
-                  true,
-                  T_LIST,
-                  NULL,
-                  "K=V,...",
-                  "custom labels (repeatable), over the defaults hostname, platform, "
-                  "backend and repo=*; a value * matches anything, a !KEY must match"},
-    [O_MAX] = {NULL,
-               "max-workflows",
-               NULL,
-               {"WOODPECKER_MAX_WORKFLOWS", "WOODPECKER_MAX_PROCS"},
-               true,
-               T_INT,
-               "1",
-               "N",
+    [O_LABELS] = {NULL, "labels", "filter", "WOODPECKER_AGENT_LABELS", "WOODPECKER_FILTER_LABELS",
+                  DEP, T_LIST, NULL, "K=V,...",
+                  "custom labels (repeatable), over the defaults hostname, platform, backend "
+                  "and repo=*; a value * matches anything, a !KEY must match"},
+    [O_MAX] = {NULL, "max-workflows", NULL, "WOODPECKER_MAX_WORKFLOWS", "WOODPECKER_MAX_PROCS", DEP,
+               T_INT, "1", "N",
                "workflows at once on each engine (unless its ,max=N says otherwise)"},
-    [O_SINGLE] = {NULL,
-                  "single-workflow",
-                  NULL,
-                  {"WOODPECKER_AGENT_SINGLE_WORKFLOW"},
-                  false,
-                  T_BOOL,
-                  "false",
-                  NULL,
-                  "stop after one workflow (one at a time)"},
-    [O_BACKEND] = {NULL,
-                   "backend-engine",
-                   NULL,
-                   {"WOODPECKER_BACKEND"},
-                   false,
-                   T_STR,
-                   "auto-detect",
-                   "NAME",
+    [O_SINGLE] = {NULL, "single-workflow", NULL, "WOODPECKER_AGENT_SINGLE_WORKFLOW", NULL, 0,
+                  T_BOOL, "false", NULL, "stop after one workflow (one at a time)"},
+    [O_BACKEND] = {NULL, "backend-engine", NULL, "WOODPECKER_BACKEND", NULL, 0, T_STR,
+                   "auto-detect", "NAME",
                    "docker or auto-detect: wpdock has the docker backend only"},
-    [O_HEALTH] = {"Health",
-                  "healthcheck",
-                  NULL,
-                  {"WOODPECKER_HEALTHCHECK"},
-                  false,
-                  T_BOOL,
-                  "true",
-                  NULL,
-                  "serve GET /healthz, /varz and /version"},
-    [O_HEALTH_ADDR] = {NULL,
-                       "healthcheck-addr",
-                       NULL,
-                       {"WOODPECKER_HEALTHCHECK_ADDR"},
-                       false,
-                       T_STR,
-                       ":3000",
-                       "ADDR",
+    [O_HEALTH] = {"Health", "healthcheck", NULL, "WOODPECKER_HEALTHCHECK", NULL, 0, T_BOOL, "true",
+                  NULL, "serve GET /healthz, /varz and /version"},
+    [O_HEALTH_ADDR] = {NULL, "healthcheck-addr", NULL, "WOODPECKER_HEALTHCHECK_ADDR", NULL,
+                       EMPTY_COUNTS, T_STR, ":3000", "ADDR",
                        "their address, [HOST]:PORT; also where `wpdock agent ping` asks"},
-    [O_LOG_LEVEL] = {"Logging",
-                     "log-level",
-                     NULL,
-                     {"WOODPECKER_LOG_LEVEL"},
-                     false,
-                     T_STR,
-                     "info",
+    [O_LOG_LEVEL] = {"Logging", "log-level", NULL, "WOODPECKER_LOG_LEVEL", NULL, 0, T_STR, "info",
                      "LEVEL",
-                     "trace, debug, info, warn, error, fatal or panic (both: error), "
-                     "disabled"},
-    [O_LOG_FILE] = {NULL,
-                    "log-file",
-                    NULL,
-                    {"WOODPECKER_LOG_FILE"},
-                    false,
-                    T_STR,
-                    "stderr",
-                    "FILE",
+                     "trace, debug, info, warn, error, fatal or panic (both: error), disabled"},
+    [O_LOG_FILE] = {NULL, "log-file", NULL, "WOODPECKER_LOG_FILE", NULL, 0, T_STR, "stderr", "FILE",
                     "stderr, stdout or a file appended to; one line per message: "
                     "`2006-01-02T15:04:05Z INF message` (TRC DBG INF WRN ERR)"},
-    [O_LOG_BUF] = {NULL,
-                   "log-entry-stream-buffer-size",
-                   NULL,
-                   {"WOODPECKER_LOG_ENTRY_STREAM_BUFFER_SIZE"},
-                   false,
-                   T_INT,
-                   "100",
-                   "N",
+    [O_LOG_BUF] = {NULL, "log-entry-stream-buffer-size", NULL,
+                   "WOODPECKER_LOG_ENTRY_STREAM_BUFFER_SIZE", NULL, 0, T_INT, "100", "N",
                    "accepted and ignored"},
-    [O_PRETTY] = {NULL,
-                  "pretty",
-                  NULL,
-                  {"WOODPECKER_DEBUG_PRETTY"},
-                  false,
-                  T_BOOL,
-                  NULL,
-                  NULL,
+    [O_PRETTY] = {NULL, "pretty", NULL, "WOODPECKER_DEBUG_PRETTY", NULL, 0, T_BOOL, NULL, NULL,
                   "accepted and ignored: the log format is fixed"},
-    [O_NOCOLOR] = {NULL,
-                   "nocolor",
-                   NULL,
-                   {"WOODPECKER_DEBUG_NOCOLOR"},
-                   false,
-                   T_BOOL,
-                   NULL,
-                   NULL,
+    [O_NOCOLOR] = {NULL, "nocolor", NULL, "WOODPECKER_DEBUG_NOCOLOR", NULL, 0, T_BOOL, NULL, NULL,
                    "accepted and ignored: log lines have no colours"},
 };
 
+#undef DEP
+
 #define HELP_COL 30
 #define HELP_WIDTH 79
+#define NBSP '\x01' /* a space the wrapping keeps ("default VALUE") */
 
 /* text, word-wrapped from column HELP_COL to HELP_WIDTH; *used columns of
  * the current line are taken already. */
@@ -310,7 +171,8 @@ static void help_wrap(FILE *out, const char *text, int *used)
             fputc(' ', out);
             (*used)++;
         }
-        fprintf(out, "%.*s", (int)wl, p);
+        for (size_t i = 0; i < wl; i++)
+            fputc(p[i] == NBSP ? ' ' : p[i], out);
         *used += (int)wl;
         p += wl;
     }
@@ -331,14 +193,14 @@ static void help_option(FILE *out, const agent_opt *o)
     fprintf(out, "%*s", HELP_COL - used, "");
     used = HELP_COL;
     help_wrap(out, o->help, &used);
-    int n = snprintf(vars, sizeof vars, "(%s", o->env[0]);
-    if (o->env[1])
-        n += snprintf(vars + n, sizeof vars - (size_t)n, ", %s%s", o->env[1],
-                      o->env1_deprecated ? " (deprecated)" : "");
+    int n = snprintf(vars, sizeof vars, "(%s", o->env0);
+    if (o->env1)
+        n += snprintf(vars + n, sizeof vars - (size_t)n, ", %s%s", o->env1,
+                      (o->flags & ENV1_DEPRECATED) ? " (deprecated)" : "");
     if (o->alias)
         n += snprintf(vars + n, sizeof vars - (size_t)n, "; --%s (deprecated)", o->alias);
     if (o->def)
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; default %s", o->def);
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "; default%c%s", NBSP, o->def);
     snprintf(vars + n, sizeof vars - (size_t)n, ")");
     help_wrap(out, vars, &used);
     fputc('\n', out);
@@ -515,7 +377,7 @@ typedef struct source {
     const char *value;
     char origin[64]; /* "--max-workflows" or "WOODPECKER_MAX_WORKFLOWS" */
     bool from_flag;
-    bool env_index1; /* from env[1] */
+    bool env_index1; /* from env1 */
 } source;
 
 static source lookup(const agent_args *a, size_t i)
@@ -528,18 +390,17 @@ static source lookup(const agent_args *a, size_t i)
         snprintf(s.origin, sizeof s.origin, "--%s", a->flag_name[i]);
         return s;
     }
-    for (int k = 0; k < 2 && o->env[k]; k++) {
-        const char *v = getenv(o->env[k]);
-        /* an empty variable counts for strings ("" = stateless, no health
-         * check), as unset for typed values and the secret, as the Go agent
-         * reads them */
-        if (!v || (!*v && o->type != T_STR))
+    const char *const names[2] = {o->env0, o->env1};
+    for (int k = 0; k < 2 && names[k]; k++) {
+        const char *v = getenv(names[k]);
+        /* an empty variable is unset, except where "" means something */
+        if (!v || (!*v && !(o->flags & EMPTY_COUNTS)))
             continue;
         s.value = v;
         s.env_index1 = k == 1;
-        snprintf(s.origin, sizeof s.origin, "%s", o->env[k]);
-        if (k == 1 && o->env1_deprecated)
-            cli_warn("agent: %s is deprecated; use %s", o->env[1], o->env[0]);
+        snprintf(s.origin, sizeof s.origin, "%s", names[k]);
+        if (k == 1 && (o->flags & ENV1_DEPRECATED))
+            cli_warn("agent: %s is deprecated; use %s", o->env1, o->env0);
         return s;
     }
     return s;
