@@ -344,7 +344,7 @@ static void maybe_stopped(wpd_agent *a)
     if (!a->stopping || a->stopped || agent_running_count(a) > 0)
         return;
     for (size_t i = 0; i < a->n_engines; i++)
-        if (a->engines[i].unregister_call)
+        if (a->engines[i].unregister_call || a->engines[i].sweep)
             return;
     if (!wpd_timer_pending(a->stop_timer))
         wpd_timer_start(a->stop_timer, 0);
@@ -393,8 +393,10 @@ static void begin_stop(wpd_agent *a)
             ae->startup_call = NULL;
         }
         wpd_timer_stop(ae->startup_timer);
-        wpd_cleanup_free(ae->sweep);
-        ae->sweep = NULL;
+        if (a->forced) { /* a sweep in progress is finished, unless in a hurry */
+            wpd_cleanup_free(ae->sweep);
+            ae->sweep = NULL;
+        }
         wpd_timer_stop(ae->health_timer);
         if (ae->health_call) {
             rpc_abandon(ae->health_call);
@@ -614,8 +616,10 @@ static void on_swept(void *arg, size_t found, const wpd_error *err)
                   err->message);
     else if (found)
         agent_log(ae->a, WPD_AGENT_LOG_DEBUG, "swept %zu objects", found);
-    if (ae->a->stopping)
+    if (ae->a->stopping) {
+        maybe_stopped(ae->a);
         return;
+    }
     ae->stage = STAGE_RUNNING;
     for (size_t k = 0; k < ae->n_slots; k++)
         poll_next(&ae->slots[k]);

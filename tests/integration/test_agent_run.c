@@ -441,17 +441,23 @@ START_TEST(test_invalid_payload_then_next)
 }
 END_TEST
 
+/* one case per test, so CK_RUN_CASE=test_name runs just that one */
+#define ADD(s, t)                                                                                  \
+    do {                                                                                           \
+        TCase *tc = tcase_create(#t);                                                              \
+        tcase_set_timeout(tc, 300);                                                                \
+        tcase_add_test(tc, t);                                                                     \
+        suite_add_tcase(s, tc);                                                                    \
+    } while (0)
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("agent_run");
-    TCase *tc = tcase_create("agent");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_success_logs_states);
-    tcase_add_test(tc, test_failure_rules);
-    tcase_add_test(tc, test_services_parallel_oom);
-    tcase_add_test(tc, test_server_cancel);
-    tcase_add_test(tc, test_invalid_payload_then_next);
-    suite_add_tcase(s, tc);
+    ADD(s, test_success_logs_states);
+    ADD(s, test_failure_rules);
+    ADD(s, test_services_parallel_oom);
+    ADD(s, test_server_cancel);
+    ADD(s, test_invalid_payload_then_next);
     return s;
 }
 

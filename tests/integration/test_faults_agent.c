@@ -1,0 +1,590 @@
+/* test_faults_agent.c - `wpdock agent` when things go wrong or get busy,
+ * against the project's Woodpecker test server on the Docker engine: a
+ * stored agent id reused after a restart, a stateless agent unregistering,
+ * a refused secret, a version mismatch, an unreachable server, the server
+ * going away mid-workflow (stopped, Unavailable, tokens invalidated),
+ * SIGTERM mid-workflow, the workflow timeout, capacity, label routing,
+ * 10,000 log lines exact, the health endpoint and the sweep after a
+ * SIGKILL. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "testutil_wpserver.h"
+#include "util/buf.h"
+#include "util/jsonw.h"
+
+#define AGENT_TIMEOUT_MS 240000
+
+typedef struct agent_run {
+    tu_wps srv;
+    tu_exec x;
+    char host[64];
+    char tag[27];
+    char *dir;
+    bool started;
+    char uuid[96]; /* of the last one_step() workflow's step */
+    int n_steps;
+} agent_run;
+
+static void run_setup(agent_run *r, const char *const *server_args)
+{
+    memset(r, 0, sizeof *r);
+    tu_ulid_lower(r->tag);
+    snprintf(r->host, sizeof r->host, "agent-%.10s", r->tag + 16);
+    r->dir = tu_mkdtemp();
+    tu_wps_start(&r->srv, server_args);
+}
+
+static void agent_start(agent_run *r, const char *const *args, const char *const *env)
+{
+    const char *argv[16] = {"agent"};
+    size_t n = 1;
+    for (size_t i = 0; args && args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char hostvar[96];
+    snprintf(hostvar, sizeof hostvar, "WOODPECKER_HOSTNAME=%s", r->host);
+    const char *extra[24] = {hostvar};
+    size_t k = 1;
+    for (size_t i = 0; env && env[i] && k < 23; i++)
+        extra[k++] = env[i];
+    extra[k] = NULL;
+    char **full = tu_wps_agent_env(&r->srv, r->dir, extra);
+    if (r->started)
+        tu_exec_free(&r->x);
+    tu_exec_start(&r->x, argv, (const char *const *)full);
+    tu_env_free(full);
+    r->started = true;
+}
+
+static int agent_finish(agent_run *r)
+{
+    int rc = tu_exec_finish(&r->x, AGENT_TIMEOUT_MS);
+    if (getenv("WPDOCK_TEST_VERBOSE"))
+        fprintf(stderr, "--- agent stderr\n%s\n", r->x.proc.err ? r->x.proc.err : "");
+    return rc;
+}
+
+static void run_teardown(agent_run *r)
+{
+    if (r->started)
+        tu_exec_free(&r->x);
+    tu_wps_stop(&r->srv);
+    tu_rm_rf(r->dir);
+    free(r->dir);
+}
+
+static void assert_engine_clean(agent_run *r)
+{
+    const char *paths[] = {"/networks?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D",
+                           "/volumes?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D"};
+    char owner[96];
+    snprintf(owner, sizeof owner, "\"%s/", r->host);
+    for (size_t i = 0; i < 2; i++) {
+        char *body = NULL;
+        long code = tu_engine_request("GET", paths[i], NULL, &body);
+        ck_assert_msg(code == 200, "listing: HTTP %ld: %s", code, body);
+        ck_assert_msg(!strstr(body, owner), "left on the engine: %s", body);
+        free(body);
+    }
+}
+
+/* A one-step workflow running `cmds`. */
+static char *one_step(agent_run *r, const char *name, const char *const *cmds)
+{
+    tu_wf *b = tu_wf_new();
+    tu_wf_step(b, name, 0, cmds);
+    /* step uuids are unique on the server */
+    snprintf(r->uuid, sizeof r->uuid, "%s-%d-%s", name, ++r->n_steps, r->tag);
+    wpd_jw_kstr(tu_wf_json(b), "uuid", r->uuid);
+    char *path = tu_wf_save(b);
+    char *json = tu_read_file(path, NULL);
+    unlink(path);
+    free(path);
+    return json;
+}
+
+static void assert_state(const char *doc, const char *state)
+{
+    char *s = tu_json_str(doc, "state");
+    ck_assert_msg(s && strcmp(s, state) == 0, "workflow state %s, expected %s: %.3000s",
+                  s ? s : "(none)", state, doc);
+    free(s);
+}
+
+/* Wait until the last one_step() workflow's step has a log line `line`. */
+static void wait_log(agent_run *r, const char *id, const char *line)
+{
+    char *path = wpd_xasprintf("logs.%s", r->uuid);
+    long long deadline = tu_now_ms() + 90000;
+    for (;;) {
+        char *doc = tu_wps_workflow(&r->srv, id);
+        int n = tu_json_len(doc, path);
+        bool seen = false;
+        for (int i = 0; i < n && !seen; i++) {
+            char *p = wpd_xasprintf("%s.%d.data", path, i);
+            char *d = tu_json_str(doc, p);
+            seen = d && strcmp(d, line) == 0;
+            free(d);
+            free(p);
+        }
+        free(doc);
+        if (seen)
+            break;
+        tu_proc_pump(&r->x.proc, 0);
+        ck_assert_msg(tu_now_ms() < deadline, "line \"%s\" never arrived; agent: %s", line,
+                      r->x.proc.err);
+        usleep(200000);
+    }
+    free(path);
+}
+
+static int count_calls(agent_run *r, const char *method)
+{
+    char path[128], *body = NULL;
+    snprintf(path, sizeof path, "/calls?method=%s", method);
+    ck_assert_int_eq(tu_wps_request(&r->srv, "GET", path, NULL, &body), 200);
+    int n = tu_json_len(body, "");
+    free(body);
+    return n;
+}
+
+static void fault(agent_run *r, const char *json)
+{
+    ck_assert_int_eq(tu_wps_request(&r->srv, "POST", "/faults", json, NULL), 200);
+}
+
+/* ---------------------------------------------------------------- startup */
+
+START_TEST(test_stored_id_reused)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *payload = one_step(&r, "a", (const char *const[]){"true", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *conf_path = wpd_xasprintf("%s/agent.conf", r.dir);
+    char *conf = tu_read_file(conf_path, NULL);
+    ck_assert_msg(conf != NULL, "no config file written");
+    long long stored = tu_json_int(conf, "agent_id", -1);
+    ck_assert_msg(stored > 0, "config file: %s", conf);
+    free(conf);
+    /* again: the same id is sent and no new agent row appears */
+    free(payload);
+    payload = one_step(&r, "a", (const char *const[]){"true", NULL});
+    char *id2 = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *body = NULL;
+    ck_assert_int_eq(tu_wps_request(&r.srv, "GET", "/calls?method=Auth", NULL, &body), 200);
+    ck_assert_int_eq(tu_json_int(body, "0.request.agent_id", 0), -1);
+    int n = tu_json_len(body, "");
+    char *p = wpd_xasprintf("%d.request.agent_id", n - 1);
+    ck_assert_int_eq(tu_json_int(body, p, 0), stored);
+    free(p);
+    free(body);
+    ck_assert_int_eq(tu_wps_request(&r.srv, "GET", "/agents", NULL, &body), 200);
+    ck_assert_int_eq(tu_json_len(body, ""), 1);
+    free(body);
+    free(conf_path);
+    free(id);
+    free(id2);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_stateless_unregisters)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    free(r.dir);
+    r.dir = NULL; /* no config file */
+    char *dir = tu_mkdtemp();
+    agent_start(&r, NULL, NULL);
+    /* registered: the agent row has our hostname */
+    long long deadline = tu_now_ms() + 30000;
+    for (;;) {
+        char *body = NULL;
+        tu_wps_request(&r.srv, "GET", "/agents", NULL, &body);
+        bool reg = strstr(body, r.host) != NULL;
+        free(body);
+        if (reg)
+            break;
+        tu_proc_pump(&r.x.proc, 0);
+        ck_assert_msg(tu_now_ms() < deadline, "never registered: %s", r.x.proc.err);
+        usleep(100000);
+    }
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    ck_assert_int_eq(agent_finish(&r), 0);
+    ck_assert_int_eq(count_calls(&r, "UnregisterAgent"), 1);
+    char *body = NULL;
+    tu_wps_request(&r.srv, "GET", "/agents", NULL, &body);
+    ck_assert_int_eq(tu_json_len(body, ""), 0);
+    free(body);
+    r.dir = dir;
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_refused_secret)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SECRET=wrong", NULL});
+    int rc = agent_finish(&r);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, r.x.proc.err);
+    ck_assert_msg(strstr(r.x.proc.err, r.srv.grpc) && strstr(r.x.proc.err, "not found by token"),
+                  "message: %s", r.x.proc.err);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_version_mismatch)
+{
+    agent_run r;
+    run_setup(&r, (const char *const[]){"--grpc-version", "15", NULL});
+    agent_start(&r, NULL, NULL);
+    int rc = agent_finish(&r);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, r.x.proc.err);
+    /* the server rejects our proto-version (16) or reports 15: both name
+     * the two versions */
+    ck_assert_msg(strstr(r.x.proc.err, "15") && strstr(r.x.proc.err, "16") &&
+                      strstr(r.x.proc.err, r.srv.grpc),
+                  "message: %s", r.x.proc.err);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_unreachable_server)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    long long t0 = tu_now_ms();
+    agent_start(&r, NULL,
+                (const char *const[]){"WOODPECKER_SERVER=127.0.0.1:1",
+                                      "WOODPECKER_CONNECT_RETRY_COUNT=3",
+                                      "WOODPECKER_CONNECT_RETRY_DELAY=200ms", NULL});
+    int rc = agent_finish(&r);
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, r.x.proc.err);
+    ck_assert_msg(strstr(r.x.proc.err, "127.0.0.1:1") && strstr(r.x.proc.err, "3 attempts"),
+                  "message: %s", r.x.proc.err);
+    ck_assert_msg(tu_now_ms() - t0 < 20000, "took %lld ms", tu_now_ms() - t0);
+    run_teardown(&r);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- outages */
+
+/* A step that prints, sleeps through the fault, prints again. */
+static void outage(const char *fault_json)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *payload = one_step(
+        &r, "s", (const char *const[]){"echo before", "sleep 8", "seq 1 200", "echo after", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    wait_log(&r, id, "before");
+    fault(&r, fault_json);
+    char *doc = tu_wps_wait_done(&r.srv, id, 120);
+    ck_assert_int_eq(agent_finish(&r), 0);
+    assert_state(doc, "success");
+    char *p = wpd_xasprintf("logs.%s", r.uuid);
+    /* + echo before, before, + sleep 8, + seq, 1..200, + echo after, after */
+    ck_assert_int_eq(tu_json_len(doc, p), 206);
+    free(p);
+    ck_assert_int_eq(tu_json_int(doc, "log_duplicates", -1), 0);
+    assert_engine_clean(&r);
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+
+START_TEST(test_server_stopped_mid_workflow)
+{
+    outage("{\"stop_for\":4}");
+}
+END_TEST
+
+START_TEST(test_server_unavailable_mid_workflow)
+{
+    outage("{\"unavailable_for\":4}");
+}
+END_TEST
+
+START_TEST(test_tokens_invalidated_mid_workflow)
+{
+    outage("{\"expire_tokens\":true,\"unauthenticated_once\":true}");
+}
+END_TEST
+
+START_TEST(test_sigterm_mid_workflow)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *payload = one_step(&r, "s", (const char *const[]){"echo running", "sleep 300", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, NULL);
+    wait_log(&r, id, "running");
+    long long t0 = tu_now_ms();
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    int rc = agent_finish(&r);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, r.x.proc.err);
+    ck_assert_msg(tu_now_ms() - t0 < 15000, "SIGTERM took %lld ms", tu_now_ms() - t0);
+    char *doc = tu_wps_workflow(&r.srv, id);
+    assert_state(doc, "killed");
+    ck_assert_int_eq(tu_json_int(doc, "done_count", 0), 1);
+    assert_engine_clean(&r);
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_workflow_timeout)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *payload = one_step(&r, "s", (const char *const[]){"sleep 600", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 1);
+    long long t0 = tu_now_ms();
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    char *doc = tu_wps_wait_done(&r.srv, id, 150);
+    long long took = tu_now_ms() - t0;
+    ck_assert_int_eq(agent_finish(&r), 0);
+    assert_state(doc, "killed");
+    ck_assert_msg(took >= 59000 && took < 90000, "timed out after %lld ms", took);
+    assert_engine_clean(&r);
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- scheduling */
+
+START_TEST(test_capacity_and_labels)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *ids[3];
+    for (int i = 0; i < 3; i++) {
+        char *pl = one_step(&r, "s", (const char *const[]){"sleep 3", NULL});
+        ids[i] = tu_wps_queue(&r.srv, pl, "{\"kind\":\"special\"}", 10);
+        free(pl);
+    }
+    char *payload = one_step(&r, "s", (const char *const[]){"sleep 3", NULL});
+    char *other = tu_wps_queue(&r.srv, payload, "{\"kind\":\"other\"}", 10);
+    agent_start(&r, NULL,
+                (const char *const[]){"WOODPECKER_MAX_WORKFLOWS=2",
+                                      "WOODPECKER_AGENT_LABELS=kind=special", NULL});
+    long long st[3], fin[3];
+    for (int i = 0; i < 3; i++) {
+        char *doc = tu_wps_wait_done(&r.srv, ids[i], 120);
+        assert_state(doc, "success");
+        st[i] = tu_json_int(doc, "started", 0);
+        fin[i] = tu_json_int(doc, "finished", 0);
+        free(doc);
+    }
+    /* two ran at once, never three */
+    int overlaps = 0;
+    for (int i = 0; i < 3; i++)
+        for (int k = i + 1; k < 3; k++)
+            overlaps += st[i] < fin[k] && st[k] < fin[i];
+    ck_assert_msg(overlaps >= 1 && overlaps < 3, "overlaps %d", overlaps);
+    char *doc = tu_wps_workflow(&r.srv, other);
+    assert_state(doc, "pending");
+    free(doc);
+    /* registration: capacity and the custom labels */
+    char *body = NULL;
+    tu_wps_request(&r.srv, "GET", "/agents", NULL, &body);
+    ck_assert_int_eq(tu_json_int(body, "0.capacity", 0), 2);
+    char *kind = tu_json_str(body, "0.custom_labels.kind");
+    ck_assert_msg(kind && strcmp(kind, "special") == 0, "agents: %s", body);
+    free(kind);
+    char *backend = tu_json_str(body, "0.backend");
+    ck_assert_str_eq(backend, "docker");
+    free(backend);
+    free(body);
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    ck_assert_int_eq(agent_finish(&r), 0);
+    for (int i = 0; i < 3; i++)
+        free(ids[i]);
+    free(other);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_ten_thousand_lines)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *payload = one_step(&r, "s", (const char *const[]){"seq 1 10000", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *doc = tu_wps_workflow(&r.srv, id);
+    assert_state(doc, "success");
+    char *p = wpd_xasprintf("logs.%s", r.uuid);
+    ck_assert_int_eq(tu_json_len(doc, p), 10001);
+    for (int i = 1; i <= 10000; i += 1111) {
+        char *q = wpd_xasprintf("%s.%d.data", p, i);
+        char *d = tu_json_str(doc, q);
+        char want[16];
+        snprintf(want, sizeof want, "%d", i);
+        ck_assert_str_eq(d, want);
+        free(d);
+        free(q);
+    }
+    char *q = wpd_xasprintf("%s.10000.data", p);
+    char *d = tu_json_str(doc, q);
+    ck_assert_str_eq(d, "10000");
+    free(d);
+    free(q);
+    free(p);
+    ck_assert_int_eq(tu_json_int(doc, "log_duplicates", -1), 0);
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- health, sweep */
+
+START_TEST(test_health_endpoint)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    int port = 20000 + (int)(tu_now_ms() % 20000);
+    char addr[64], addrvar[96];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    snprintf(addrvar, sizeof addrvar, "WOODPECKER_HEALTHCHECK_ADDR=%s", addr);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_HEALTHCHECK=true", addrvar, NULL});
+    char *cmd = wpd_xasprintf("%s agent ping --healthcheck-addr %s", WPDOCK_CLI, addr);
+    long long deadline = tu_now_ms() + 30000;
+    char *out = NULL;
+    while (tu_run(cmd, 1, &out) != 0) {
+        tu_proc_pump(&r.x.proc, 0);
+        ck_assert_msg(tu_now_ms() < deadline, "never healthy: %s / %s", out, r.x.proc.err);
+        free(out);
+        usleep(200000);
+    }
+    free(out);
+    char *varz = wpd_xasprintf("curl -sf http://%s/varz", addr);
+    ck_assert_int_eq(tu_run(varz, 0, &out), 0);
+    ck_assert_int_eq(tu_json_int(out, "polling_count", -1), 1);
+    ck_assert_int_eq(tu_json_int(out, "running_count", -1), 0);
+    free(out);
+    free(varz);
+    char *ver = wpd_xasprintf("curl -sf http://%s/version", addr);
+    ck_assert_int_eq(tu_run(ver, 0, &out), 0);
+    ck_assert_msg(strstr(out, "\"version\""), "version: %s", out);
+    free(out);
+    free(ver);
+    /* the server gone: unhealthy */
+    fault(&r, "{\"stop_for\":30}");
+    deadline = tu_now_ms() + 40000;
+    while (tu_run(cmd, 1, &out) == 0) {
+        ck_assert_msg(tu_now_ms() < deadline, "still healthy with the server gone");
+        free(out);
+        usleep(500000);
+    }
+    free(out);
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    agent_finish(&r);
+    /* nothing listens any more */
+    ck_assert_int_ne(tu_run(cmd, 1, &out), 0);
+    free(out);
+    free(cmd);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_sweep_after_sigkill)
+{
+    agent_run r;
+    run_setup(&r, NULL);
+    char *payload = one_step(&r, "s", (const char *const[]){"echo up", "sleep 300", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, NULL);
+    wait_log(&r, id, "up");
+    tu_proc_signal(&r.x.proc, SIGKILL);
+    agent_finish(&r);
+    /* the network is still there, with our owner label */
+    char *body = NULL;
+    tu_engine_request("GET", "/networks?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D",
+                      NULL, &body);
+    char owner[96];
+    snprintf(owner, sizeof owner, "\"%s/", r.host);
+    ck_assert_msg(strstr(body, owner) != NULL, "nothing left to sweep? %s", body);
+    free(body);
+    /* the restarted agent (same id from the config file) sweeps first */
+    agent_start(&r, NULL, NULL);
+    long long deadline = tu_now_ms() + 60000;
+    while (!strstr(r.x.proc.err ? r.x.proc.err : "", "removed network")) {
+        tu_proc_pump(&r.x.proc, 200);
+        ck_assert_msg(tu_now_ms() < deadline, "no sweep: %s", r.x.proc.err);
+    }
+    ck_assert_msg(strstr(r.x.proc.err, "removed container") &&
+                      strstr(r.x.proc.err, "removed volume"),
+                  "sweep: %s", r.x.proc.err);
+    /* the lease expired meanwhile or not: the server re-queues; stop here */
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    agent_finish(&r);
+    assert_engine_clean(&r);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+/* one case per test, so CK_RUN_CASE=test_name runs just that one */
+#define ADD(s, t)                                                                                  \
+    do {                                                                                           \
+        TCase *tc = tcase_create(#t);                                                              \
+        tcase_set_timeout(tc, 300);                                                                \
+        tcase_add_test(tc, t);                                                                     \
+        suite_add_tcase(s, tc);                                                                    \
+    } while (0)
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("faults_agent");
+    ADD(s, test_stored_id_reused);
+    ADD(s, test_stateless_unregisters);
+    ADD(s, test_refused_secret);
+    ADD(s, test_version_mismatch);
+    ADD(s, test_unreachable_server);
+    ADD(s, test_server_stopped_mid_workflow);
+    ADD(s, test_server_unavailable_mid_workflow);
+    ADD(s, test_tokens_invalidated_mid_workflow);
+    ADD(s, test_sigterm_mid_workflow);
+    ADD(s, test_workflow_timeout);
+    ADD(s, test_capacity_and_labels);
+    ADD(s, test_ten_thousand_lines);
+    ADD(s, test_health_endpoint);
+    ADD(s, test_sweep_after_sigkill);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
