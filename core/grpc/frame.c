@@ -17,7 +17,9 @@ const char *wpd_grpc_code_name(int code)
         "DataLoss", "Unauthenticated"};
     if (code >= 0 && (size_t)code < sizeof names / sizeof names[0])
         return names[code];
-    return "Code(?)";
+    static _Thread_local char buf[24];
+    snprintf(buf, sizeof buf, "Code(%d)", code);
+    return buf;
 }
 
 void wpd_grpc_frame(wpd_buf *out, const uint8_t *msg, size_t len)
@@ -53,7 +55,9 @@ int wpd_grpc_deframer_feed(wpd_grpc_deframer *d, const char *data, size_t len, c
             len -= take;
             if (d->head_have < sizeof d->head)
                 return 0;
-            d->head_have = 0;
+            /* head_have stays 5 and n_messages unchanged until the prefix
+             * passed every check: a refused prefix leaves the deframer
+             * incomplete, and is refused again if fed on */
             if (d->head[0] & 1) {
                 snprintf(why, whylen,
                          "the server sent a compressed message, which was not asked for");
@@ -63,22 +67,26 @@ int wpd_grpc_deframer_feed(wpd_grpc_deframer *d, const char *data, size_t len, c
                 snprintf(why, whylen, "bad message prefix 0x%02x", d->head[0]);
                 return WPD_GRPC_INTERNAL;
             }
-            if (++d->n_messages > 1) {
+            if (d->n_messages > 0) {
                 snprintf(why, whylen, "more than one message in a unary response");
                 return WPD_GRPC_INTERNAL;
             }
-            d->want = (size_t)d->head[1] << 24 | (size_t)d->head[2] << 16 |
-                      (size_t)d->head[3] << 8 | (size_t)d->head[4];
-            if (d->want > d->limit) {
+            size_t want = (size_t)d->head[1] << 24 | (size_t)d->head[2] << 16 |
+                          (size_t)d->head[3] << 8 | (size_t)d->head[4];
+            if (want > d->limit) {
                 snprintf(why, whylen, "the response message of %zu bytes exceeds the limit of %zu",
-                         d->want, d->limit);
+                         want, d->limit);
                 return WPD_GRPC_RESOURCE_EXHAUSTED;
             }
+            d->head_have = 0;
+            d->n_messages++;
+            d->want = want;
             d->in_message = true;
             if (wpd_buf_try_reserve(&d->msg, d->want < 65536 ? d->want : 65536) != 0) {
                 snprintf(why, whylen, "out of memory for a response of %zu bytes", d->want);
                 return WPD_GRPC_RESOURCE_EXHAUSTED;
             }
+            d->msg.data[d->msg.len] = '\0'; /* a wpd_buf is NUL-terminated once allocated */
             if (d->want == 0) {
                 d->in_message = false;
                 continue;
@@ -104,6 +112,8 @@ bool wpd_grpc_deframer_complete(const wpd_grpc_deframer *d)
     return d->n_messages == 1 && !d->in_message && d->head_have == 0;
 }
 
+/* c must be an unsigned char value: tolower is undefined for a negative
+ * one other than EOF (a plain char above 0x7f). */
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
@@ -121,8 +131,10 @@ void wpd_grpc_decode_message(const char *in, char *out, size_t outlen)
         return;
     for (const char *p = in; *p && o + 1 < outlen; p++) {
         int c = (unsigned char)*p;
-        if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            c = hexval(p[1]) * 16 + hexval(p[2]);
+        int h1 = c == '%' ? hexval((unsigned char)p[1]) : -1;
+        int h2 = h1 >= 0 ? hexval((unsigned char)p[2]) : -1;
+        if (h2 >= 0) {
+            c = h1 * 16 + h2;
             p += 2;
         }
         out[o++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
@@ -143,6 +155,25 @@ int wpd_grpc_code_for_http(long status)
     case 504: return WPD_GRPC_UNAVAILABLE;
     default: return WPD_GRPC_UNKNOWN;
     }
+}
+
+/* The host part h[0..n) of host:port goes into a URL and :authority as it
+ * is: no character that would end or re-read the URL's authority there
+ * ('/', '?', '#', '@', '\\'), and brackets only around a non-empty
+ * IPv6 literal. n == 0 is ":port". */
+static bool host_ok(const char *h, size_t n)
+{
+    size_t from = 0, to = n;
+    if (n && h[0] == '[') {
+        if (n < 3 || h[n - 1] != ']')
+            return false;
+        from = 1;
+        to = n - 1;
+    }
+    for (size_t i = from; i < to; i++)
+        if (strchr("/?#@\\[]", h[i]))
+            return false;
+    return true;
 }
 
 int wpd_grpc_target_parse(const char *target, wpd_grpc_target *t, char *why, size_t whylen)
@@ -201,13 +232,14 @@ int wpd_grpc_target_parse(const char *target, wpd_grpc_target *t, char *why, siz
     const char *colon = hp[0] == '[' ? strstr(hp, "]:") : strrchr(hp, ':');
     if (hp[0] == '[' && colon)
         colon++;
-    if (!colon || (hp[0] != '[' && memchr(hp, ':', (size_t)(colon - hp)))) {
+    if (!colon || (hp[0] != '[' && memchr(hp, ':', (size_t)(colon - hp))) ||
+        !host_ok(hp, (size_t)(colon - hp))) {
         snprintf(why, whylen, "\"%s\" is not host:port", target);
         return -1;
     }
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 1 || port > 65535) {
+    if (!isdigit((unsigned char)colon[1]) || *end || port < 1 || port > 65535) {
         snprintf(why, whylen, "\"%s\": the port must be a number from 1 to 65535", target);
         return -1;
     }
