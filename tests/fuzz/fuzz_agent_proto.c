@@ -8,7 +8,12 @@
  * Empty.
  * Asserts:
  *   - a decoded message passes protobuf_c_message_check; packed again it
- *     decodes again, and that packs to the same bytes (decoding is stable);
+ *     decodes again, and that packs to the same bytes (decoding is stable).
+ *     One exception, of protobuf-c 1.4.1: it refuses field number 0 only
+ *     in a one-byte key, so a longer key for it (81 00) is kept as an
+ *     unknown field, which packs as the one-byte key 01 and is then
+ *     refused. The agent never packs an answer again; such a message only
+ *     skips the re-decoding;
  *   - a NextResponse workflow's payload either becomes a workflow or is
  *     refused with a message naming the workflow. */
 #include <stdio.h>
@@ -32,6 +37,24 @@ static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
         abort();
     FZ_ASSERT(protobuf_c_message_pack(m, b) == *len);
     return b;
+}
+
+/* An unknown field numbered 0 in m or a message inside it. */
+static int has_field_zero(const ProtobufCMessage *m)
+{
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return 1;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)((const char *)m + f->offset);
+        if (sub && has_field_zero(sub))
+            return 1;
+    }
+    return 0;
 }
 
 static void check_workflow(const Proto__Workflow *pw)
@@ -64,12 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len1, len2;
     uint8_t *b1 = pack(m, &len1);
     ProtobufCMessage *m2 = protobuf_c_message_unpack(desc, NULL, len1, b1);
-    FZ_ASSERT(m2 != NULL);
-    uint8_t *b2 = pack(m2, &len2);
-    FZ_ASSERT(len1 == len2 && memcmp(b1, b2, len1) == 0);
-    protobuf_c_message_free_unpacked(m2, NULL);
+    FZ_ASSERT(m2 != NULL || has_field_zero(m));
+    if (m2) {
+        uint8_t *b2 = pack(m2, &len2);
+        FZ_ASSERT(len1 == len2 && memcmp(b1, b2, len1) == 0);
+        protobuf_c_message_free_unpacked(m2, NULL);
+        free(b2);
+    }
     free(b1);
-    free(b2);
 
     if (desc == &proto__next_response__descriptor) {
         const Proto__NextResponse *nr = (const Proto__NextResponse *)m;

@@ -293,8 +293,8 @@ START_TEST(deframe_second_message)
     ck_assert_ptr_nonnull(strstr(why, "more than one message"));
     wpd_grpc_deframer_free(&d);
 
-    /* in two feeds: the first message is complete until the second one's
-     * prefix is whole */
+    /* in pieces: complete after the first message, no longer once a
+     * second prefix begins, refused when it is whole */
     wpd_grpc_deframer_init(&d, WPD_GRPC_MAX_RECV);
     ck_assert_int_eq(feed_all(&d, two, 7, why, sizeof why), 0);
     ck_assert(wpd_grpc_deframer_complete(&d));
