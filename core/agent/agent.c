@@ -663,8 +663,9 @@ static void startup_failed(agent_engine *ae, const char *what, const wpd_grpc_st
     }
     if (transient)
         agent_fail(a, WPD_ERR_CONNECT,
-                   "cannot reach the Woodpecker server at %s after %d attempts: %s: %s", a->server,
-                   ae->attempts, wpd_grpc_code_name(st->code), st->message);
+                   "cannot reach the Woodpecker server at %s after %d attempt%s: %s: %s", a->server,
+                   ae->attempts, ae->attempts == 1 ? "" : "s", wpd_grpc_code_name(st->code),
+                   st->message);
     else
         agent_fail(a, WPD_ERR_PROTOCOL, "the Woodpecker server at %s refused %s: %s: %s", a->server,
                    what, wpd_grpc_code_name(st->code), st->message);

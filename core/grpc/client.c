@@ -179,6 +179,34 @@ static void set_status(wpd_grpc_status *st, int code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A transport failure: for TLS problems with the server a message of our
+ * own (the HTTP layer's explanations are about engines), else the HTTP
+ * layer's. */
+static void tls_message(const wpd_grpc_channel *ch, const wpd_http_response *res,
+                        const wpd_error *err, wpd_grpc_status *st)
+{
+    const char *t = ch->label;
+    switch (res->curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        set_status(st, WPD_GRPC_UNAVAILABLE,
+                   "the TLS certificate of the server %s is not trusted (%s): name its CA with "
+                   "WPDOCK_GRPC_CA_FILE, or set WOODPECKER_GRPC_SKIP_VERIFY=true to skip the check",
+                   t, res->curl_error);
+        return;
+    case CURLE_SSL_CACERT_BADFILE:
+        set_status(st, WPD_GRPC_UNAVAILABLE, "cannot use the CA certificates for %s (%s)", t,
+                   res->curl_error);
+        return;
+    case CURLE_SSL_CONNECT_ERROR:
+        set_status(st, WPD_GRPC_UNAVAILABLE,
+                   "the TLS handshake with %s failed (%s): does the server speak TLS there "
+                   "(WOODPECKER_GRPC_SECURE)?",
+                   t, res->curl_error);
+        return;
+    default: set_status(st, WPD_GRPC_UNAVAILABLE, "%s", err->message); return;
+    }
+}
+
 static void on_http_done(wpd_http_request *req, const wpd_http_response *res, const wpd_error *err,
                          void *arg)
 {
@@ -214,7 +242,7 @@ static void on_http_done(wpd_http_request *req, const wpd_http_response *res, co
         set_status(&st, WPD_GRPC_DEADLINE_EXCEEDED, "no answer in time: %s", err->message);
     } else if (err && !gs) {
         st.transport = true;
-        set_status(&st, WPD_GRPC_UNAVAILABLE, "%s", err->message);
+        tls_message(c->ch, res, err, &st);
     } else if (!gs && res->status != 200) {
         set_status(&st, wpd_grpc_code_for_http(res->status), "the server answered HTTP %ld",
                    res->status);

@@ -112,6 +112,7 @@ static void on_complete(void *self, CURLcode result)
         return;
     }
     const char *detail = q->errbuf[0] ? q->errbuf : curl_easy_strerror(result);
+    snprintf(q->res.curl_error, sizeof q->res.curl_error, "%s", detail);
     wpd_errkind kind = WPD_ERR_CONNECT;
     switch (result) {
     case CURLE_OPERATION_TIMEDOUT: kind = WPD_ERR_TIMEOUT; break;

@@ -29,6 +29,7 @@ typedef struct wpd_http_response {
      * curl's result code, the HTTP version used (CURL_HTTP_VERSION_*, 0
      * when none) and the number of new connections it made (0: reused). */
     int curl_code;
+    char curl_error[256]; /* curl's own text for a failed transfer, "" otherwise */
     long http_version;
     long num_connects;
 } wpd_http_response;

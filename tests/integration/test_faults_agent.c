@@ -4,8 +4,10 @@
  * a refused secret, a version mismatch, an unreachable server, the server
  * going away mid-workflow (stopped, Unavailable, tokens invalidated),
  * SIGTERM mid-workflow, the workflow timeout, capacity, label routing,
- * 10,000 log lines exact, the health endpoint and the sweep after a
- * SIGKILL. */
+ * 10,000 log lines exact, the health endpoint, the sweep after a SIGKILL,
+ * TLS to the server, a unix socket server, a 17 MiB payload, token expiry
+ * with a retry window after a long poll, and Docker and Podman served by
+ * one agent process. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <signal.h>
@@ -551,6 +553,230 @@ START_TEST(test_sweep_after_sigkill)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- transport */
+
+/* A CA and a certificate for 127.0.0.1 in dir (openssl). */
+static void make_certs(const char *dir)
+{
+    char *cmd = wpd_xasprintf(
+        "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+        "-subj /CN=wpdock-test-ca 2>/dev/null && "
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+        "-subj /CN=127.0.0.1 2>/dev/null && "
+        "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+        "-out server.pem -days 2 -extfile ext.cnf 2>/dev/null",
+        dir);
+    char *out = NULL;
+    ck_assert_msg(tu_run(cmd, 1, &out) == 0, "openssl: %s", out);
+    free(out);
+    free(cmd);
+}
+
+START_TEST(test_tls_to_server)
+{
+    char *certs = tu_mkdtemp();
+    make_certs(certs);
+    char *cert = wpd_xasprintf("%s/server.pem", certs),
+         *key = wpd_xasprintf("%s/server.key", certs);
+    char *cavar = wpd_xasprintf("WPDOCK_GRPC_CA_FILE=%s/ca.pem", certs);
+    agent_run r;
+    run_setup(&r, (const char *const[]){"--tls-cert", cert, "--tls-key", key, NULL});
+    /* verified against the CA: works */
+    char *payload = one_step(&r, "s", (const char *const[]){"echo over tls", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL,
+                (const char *const[]){"WOODPECKER_GRPC_SECURE=true", cavar,
+                                      "WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *doc = tu_wps_workflow(&r.srv, id);
+    assert_state(doc, "success");
+    free(doc);
+    /* without the CA the certificate is refused, clearly */
+    agent_start(&r, NULL,
+                (const char *const[]){"WOODPECKER_GRPC_SECURE=true",
+                                      "WOODPECKER_CONNECT_RETRY_COUNT=1", NULL});
+    int rc = agent_finish(&r);
+    ck_assert_msg(rc == 1 && strstr(r.x.proc.err, "certificate"), "exit %d: %s", rc, r.x.proc.err);
+    /* skipping verification works, with a warning */
+    free(payload);
+    free(id);
+    payload = one_step(&r, "s", (const char *const[]){"echo unverified", NULL});
+    id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL,
+                (const char *const[]){"WOODPECKER_GRPC_SECURE=true",
+                                      "WOODPECKER_GRPC_SKIP_VERIFY=true",
+                                      "WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    ck_assert_msg(strstr(r.x.proc.err, "verif"), "no warning: %s", r.x.proc.err);
+    doc = tu_wps_workflow(&r.srv, id);
+    assert_state(doc, "success");
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+    tu_rm_rf(certs);
+    free(certs);
+    free(cert);
+    free(key);
+    free(cavar);
+}
+END_TEST
+
+START_TEST(test_unix_socket_server)
+{
+    char *sockdir = tu_mkdtemp();
+    char *sock = wpd_xasprintf("%s/grpc.sock", sockdir);
+    agent_run r;
+    run_setup(&r, (const char *const[]){"--grpc-unix", sock, NULL});
+    ck_assert_msg(strncmp(r.srv.grpc, "unix://", 7) == 0, "grpc address %s", r.srv.grpc);
+    char *payload = one_step(&r, "s", (const char *const[]){"echo over a socket", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *doc = tu_wps_workflow(&r.srv, id);
+    assert_state(doc, "success");
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+    tu_rm_rf(sockdir);
+    free(sockdir);
+    free(sock);
+}
+END_TEST
+
+START_TEST(test_big_payload)
+{
+    /* a Next answer of more than 16 MiB (the Go agent takes 4 MiB at most) */
+    agent_run r;
+    run_setup(&r, NULL);
+    tu_wf *b = tu_wf_new();
+    tu_wf_step(b, "s", 0, (const char *const[]){"echo ${#BIG}", NULL});
+    snprintf(r.uuid, sizeof r.uuid, "s-%s", r.tag);
+    wpd_jw_kstr(tu_wf_json(b), "uuid", r.uuid);
+    size_t n = (size_t)17 << 20;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    /* in a secret: not in the container's environment (Linux caps an
+     * environment string at 128 KiB), but in the payload */
+    tu_wf_end_pipeline(b);
+    wpd_jsonw *w = tu_wf_json(b);
+    wpd_jw_key(w, "secrets");
+    wpd_jw_arr_begin(w);
+    wpd_jw_obj_begin(w);
+    wpd_jw_kstr(w, "name", "big");
+    wpd_jw_kstr(w, "value", big);
+    wpd_jw_obj_end(w);
+    wpd_jw_arr_end(w);
+    free(big);
+    char *path = tu_wf_save(b);
+    size_t len = 0;
+    char *payload = tu_read_file(path, &len);
+    unlink(path);
+    free(path);
+    ck_assert_msg(len > n, "payload of %zu bytes", len);
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *doc = tu_wps_workflow(&r.srv, id);
+    assert_state(doc, "success");
+    free(doc);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_token_expiry_and_retry_window)
+{
+    /* tokens live 3 s: every call after that is Unauthenticated until the
+     * agent authenticates again; a 3 s retry window counted from the first
+     * failure (not from the start of a long poll) survives a short outage
+     * after a long idle Next */
+    agent_run r;
+    run_setup(&r, (const char *const[]){"--token-ttl", "3", NULL});
+    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_RETRY_TIMEOUT=3s", NULL});
+    long long deadline = tu_now_ms() + 30000;
+    while (count_calls(&r, "Next") < 1) {
+        tu_proc_pump(&r.x.proc, 100);
+        ck_assert_msg(tu_now_ms() < deadline, "no Next: %s", r.x.proc.err);
+    }
+    sleep(5); /* the Next has been open longer than the window */
+    fault(&r, "{\"unavailable_for\":1}");
+    sleep(2);
+    char *payload = one_step(&r, "s", (const char *const[]){"sleep 5", "echo done", NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    char *doc = tu_wps_wait_done(&r.srv, id, 120);
+    assert_state(doc, "success");
+    free(doc);
+    ck_assert_msg(count_calls(&r, "Auth") >= 2, "never authenticated again");
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    ck_assert_int_eq(agent_finish(&r), 0);
+    free(id);
+    free(payload);
+    run_teardown(&r);
+}
+END_TEST
+
+START_TEST(test_mixed_engines)
+{
+    const char *podman = getenv("WPDOCK_PODMAN_HOST");
+    const char *docker = getenv("WPDOCK_DOCKER_HOST");
+    ck_assert_msg(podman && *podman && docker && *docker,
+                  "WPDOCK_PODMAN_HOST and WPDOCK_DOCKER_HOST must name the engines "
+                  "(scripts/engines-up)");
+    agent_run r;
+    run_setup(&r, NULL);
+    char *d = wpd_xasprintf("docker=%s", docker), *p = wpd_xasprintf("podman=%s,max=2", podman);
+    char *ids[3];
+    const char *want[3] = {"podman", "docker", "podman"};
+    for (int i = 0; i < 3; i++) {
+        char *pl = one_step(&r, "s", (const char *const[]){"echo on an engine", NULL});
+        char *labels = wpd_xasprintf("{\"engine\":\"%s\"}", want[i]);
+        ids[i] = tu_wps_queue(&r.srv, pl, labels, 10);
+        free(labels);
+        free(pl);
+    }
+    agent_start(&r, (const char *const[]){"--engine", d, "--engine", p, NULL}, NULL);
+    for (int i = 0; i < 3; i++) {
+        char *doc = tu_wps_wait_done(&r.srv, ids[i], 120);
+        assert_state(doc, "success");
+        long long agent = tu_json_int(doc, "agent_id", 0);
+        char path[32], *body = NULL;
+        snprintf(path, sizeof path, "/agents/%lld", agent);
+        ck_assert_int_eq(tu_wps_request(&r.srv, "GET", path, NULL, &body), 200);
+        char *name = tu_json_str(body, "name");
+        char *suffix = wpd_xasprintf("/%s", want[i]);
+        ck_assert_msg(name && strstr(name, suffix), "workflow for %s ran on agent %s", want[i],
+                      body);
+        free(suffix);
+        free(name);
+        free(body);
+        free(doc);
+    }
+    char *body = NULL;
+    tu_wps_request(&r.srv, "GET", "/agents", NULL, &body);
+    ck_assert_int_eq(tu_json_len(body, ""), 2);
+    free(body);
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    ck_assert_int_eq(agent_finish(&r), 0);
+    char *conf_path = wpd_xasprintf("%s/agent.conf", r.dir);
+    char *conf = tu_read_file(conf_path, NULL);
+    ck_assert_msg(conf && tu_json_int(conf, "agents.docker", -1) > 0 &&
+                      tu_json_int(conf, "agents.podman", -1) > 0,
+                  "config file: %s", conf ? conf : "(none)");
+    free(conf);
+    free(conf_path);
+    for (int i = 0; i < 3; i++)
+        free(ids[i]);
+    free(d);
+    free(p);
+    run_teardown(&r);
+}
+END_TEST
+
 /* one case per test, so CK_RUN_CASE=test_name runs just that one */
 #define ADD(s, t)                                                                                  \
     do {                                                                                           \
@@ -577,6 +803,11 @@ static Suite *suite(void)
     ADD(s, test_ten_thousand_lines);
     ADD(s, test_health_endpoint);
     ADD(s, test_sweep_after_sigkill);
+    ADD(s, test_tls_to_server);
+    ADD(s, test_unix_socket_server);
+    ADD(s, test_big_payload);
+    ADD(s, test_token_expiry_and_retry_window);
+    ADD(s, test_mixed_engines);
     return s;
 }
 
