@@ -12,6 +12,7 @@
 
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/jsonw.h"
 
 #ifndef WP_TEST_SERVER
 #define WP_TEST_SERVER TEST_HELPERS_DIR "/wp-test-server"
@@ -218,4 +219,98 @@ void tu_env_free(char **env)
     for (size_t i = 0; env && env[i]; i++)
         free(env[i]);
     free(env);
+}
+
+/* ------------------------------------------------------------ tu_agent */
+
+void tu_agent_setup(tu_agent *r, const char *const *server_args)
+{
+    memset(r, 0, sizeof *r);
+    tu_ulid_lower(r->tag);
+    snprintf(r->host, sizeof r->host, "agent-%.10s", r->tag + 16);
+    r->dir = tu_mkdtemp();
+    tu_wps_start(&r->srv, server_args);
+}
+
+void tu_agent_start(tu_agent *r, const char *const *args, const char *const *env)
+{
+    const char *argv[24] = {"agent"};
+    size_t n = 1;
+    for (size_t i = 0; args && args[i] && n < 23; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char hostvar[96];
+    snprintf(hostvar, sizeof hostvar, "WOODPECKER_HOSTNAME=%s", r->host);
+    const char *extra[32] = {hostvar};
+    size_t k = 1;
+    for (size_t i = 0; env && env[i] && k < 31; i++)
+        extra[k++] = env[i];
+    extra[k] = NULL;
+    char **full = tu_wps_agent_env(&r->srv, r->dir, extra);
+    if (r->started)
+        tu_exec_free(&r->x);
+    tu_exec_start(&r->x, argv, (const char *const *)full);
+    tu_env_free(full);
+    r->started = 1;
+}
+
+int tu_agent_finish(tu_agent *r)
+{
+    int rc = tu_exec_finish(&r->x, 240000);
+    if (getenv("WPDOCK_TEST_VERBOSE"))
+        fprintf(stderr, "--- agent stderr\n%s\n", r->x.proc.err ? r->x.proc.err : "");
+    return rc;
+}
+
+void tu_agent_teardown(tu_agent *r)
+{
+    if (r->started)
+        tu_exec_free(&r->x);
+    tu_wps_stop(&r->srv);
+    if (r->dir) {
+        tu_rm_rf(r->dir);
+        free(r->dir);
+    }
+}
+
+void tu_agent_assert_clean(tu_agent *r)
+{
+    const char *paths[] = {"/networks?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D",
+                           "/volumes?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D"};
+    char owner[96];
+    snprintf(owner, sizeof owner, "\"%s/", r->host);
+    for (size_t i = 0; i < 2; i++) {
+        char *body = NULL;
+        long code = tu_engine_request("GET", paths[i], NULL, &body);
+        ck_assert_msg(code == 200, "listing: HTTP %ld: %s", code, body);
+        ck_assert_msg(!strstr(body, owner), "left on the engine: %s", body);
+        free(body);
+    }
+}
+
+char *tu_wf_payload(struct tu_wf *b)
+{
+    char *path = tu_wf_save(b);
+    char *json = tu_read_file(path, NULL);
+    unlink(path);
+    free(path);
+    return json;
+}
+
+char *tu_agent_one_step(tu_agent *r, const char *name, const char *const *cmds)
+{
+    tu_wf *b = tu_wf_new();
+    tu_wf_step(b, name, 0, cmds);
+    /* step uuids are unique on the server */
+    snprintf(r->uuid, sizeof r->uuid, "%s-%d-%s", name, ++r->n_steps, r->tag);
+    wpd_jw_kstr(tu_wf_json(b), "uuid", r->uuid);
+    return tu_wf_payload(b);
+}
+
+void tu_assert_workflow_state(const char *doc, const char *state)
+{
+    char *s = tu_json_str(doc, "state");
+    ck_assert_msg(s && strcmp(s, state) == 0, "workflow state %s, expected %s: %.3000s",
+                  s ? s : "(none)", state, doc);
+    free(s);
 }

@@ -46,4 +46,36 @@ int tu_json_len(const char *doc, const char *path);
 char **tu_wps_agent_env(tu_wps *s, const char *dir, const char *const *extra);
 void tu_env_free(char **env);
 
+/* ------------------------------------------------------------------------
+ * One test's `wpdock agent` against its own test server: a unique hostname
+ * (so the owner labels on the engine are this test's alone), a private
+ * config directory, the server. */
+typedef struct tu_agent {
+    tu_wps srv;
+    tu_exec x;
+    char host[64];
+    char tag[27]; /* a fresh ULID, for unique step uuids */
+    char *dir;    /* WOODPECKER_AGENT_CONFIG_FILE's directory; NULL = stateless */
+    int started;
+    char uuid[96]; /* the step of the last tu_agent_one_step() workflow */
+    int n_steps;
+} tu_agent;
+
+void tu_agent_setup(tu_agent *r, const char *const *server_args);
+/* Start (again) `wpdock agent ARGS...` with WOODPECKER_HOSTNAME and the
+ * "K=V" entries of env over tu_wps_agent_env's (both may be NULL). */
+void tu_agent_start(tu_agent *r, const char *const *args, const char *const *env);
+/* Its exit status (fails the test after 4 minutes). */
+int tu_agent_finish(tu_agent *r);
+void tu_agent_teardown(tu_agent *r);
+/* No network or volume on the engine carries this agent's owner label. */
+void tu_agent_assert_clean(tu_agent *r);
+/* The payload of a one-step workflow running cmds, with a fresh uuid
+ * (kept in r->uuid); malloc'd. */
+char *tu_agent_one_step(tu_agent *r, const char *name, const char *const *cmds);
+/* The payload a built workflow document holds; frees b; malloc'd. */
+char *tu_wf_payload(struct tu_wf *b);
+/* The workflow document's "state" is `state`. */
+void tu_assert_workflow_state(const char *doc, const char *state);
+
 #endif

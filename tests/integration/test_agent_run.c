@@ -20,99 +20,10 @@
 #include "util/buf.h"
 #include "util/jsonw.h"
 
-#define AGENT_TIMEOUT_MS 180000
-
-/* One test's agent: a unique hostname (so its owner labels are its own),
- * a private config directory, the server. */
-typedef struct agent_run {
-    tu_wps srv;
-    tu_exec x;
-    char host[64];
-    char tag[27];
-    char *dir;
-    bool started;
-} agent_run;
-
-static void run_setup(agent_run *r, const char *const *server_args)
-{
-    memset(r, 0, sizeof *r);
-    tu_ulid_lower(r->tag);
-    snprintf(r->host, sizeof r->host, "agent-%.10s", r->tag + 16);
-    r->dir = tu_mkdtemp();
-    tu_wps_start(&r->srv, server_args);
-}
-
-/* Start `wpdock agent` (extra args and "K=V" env may be NULL). */
-static void agent_start(agent_run *r, const char *const *args, const char *const *env)
-{
-    const char *argv[16] = {"agent"};
-    size_t n = 1;
-    for (size_t i = 0; args && args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    char hostvar[96];
-    snprintf(hostvar, sizeof hostvar, "WOODPECKER_HOSTNAME=%s", r->host);
-    const char *extra[16] = {hostvar};
-    size_t k = 1;
-    for (size_t i = 0; env && env[i] && k < 15; i++)
-        extra[k++] = env[i];
-    extra[k] = NULL;
-    char **full = tu_wps_agent_env(&r->srv, r->dir, extra);
-    tu_exec_start(&r->x, argv, (const char *const *)full);
-    tu_env_free(full);
-    r->started = true;
-}
-
-static int agent_finish(agent_run *r)
-{
-    int rc = tu_exec_finish(&r->x, AGENT_TIMEOUT_MS);
-    if (getenv("WPDOCK_TEST_VERBOSE"))
-        fprintf(stderr, "--- agent stderr\n%s\n", r->x.proc.err ? r->x.proc.err : "");
-    return rc;
-}
-
-/* Nothing of this agent's runs is on the engine: no network or volume with
- * its owner label, no container of the given step uuids. */
-static void assert_engine_clean(agent_run *r, const char *const *uuids)
-{
-    char *body = NULL;
-    const char *paths[] = {"/networks?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D",
-                           "/volumes?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D"};
-    char owner[96];
-    snprintf(owner, sizeof owner, "\"%s/", r->host);
-    for (size_t i = 0; i < 2; i++) {
-        long code = tu_engine_request("GET", paths[i], NULL, &body);
-        ck_assert_msg(code == 200, "listing: HTTP %ld: %s", code, body);
-        ck_assert_msg(!strstr(body, owner), "left on the engine: %s", body);
-        free(body);
-    }
-    for (size_t i = 0; uuids && uuids[i]; i++) {
-        char *f = wpd_xasprintf("{\"label\":[\"wp_uuid=%s\"]}", uuids[i]);
-        char *esc = tu_url_escape(f);
-        char *path = wpd_xasprintf("/containers/json?all=1&filters=%s", esc);
-        long code = tu_engine_request("GET", path, NULL, &body);
-        ck_assert_msg(code == 200 && strncmp(body, "[]", 2) == 0, "container of step %s left: %s",
-                      uuids[i], body);
-        free(body);
-        free(path);
-        free(esc);
-        free(f);
-    }
-}
-
-static void run_teardown(agent_run *r)
-{
-    if (r->started)
-        tu_exec_free(&r->x);
-    tu_wps_stop(&r->srv);
-    tu_rm_rf(r->dir);
-    free(r->dir);
-}
-
 /* ---------------------------------------------------------------- payloads */
 
 /* A step with uuid "<name>-<tag>". */
-static void step(tu_wf *b, agent_run *r, const char *name, unsigned flags, const char *const *cmds)
+static void step(tu_wf *b, tu_agent *r, const char *name, unsigned flags, const char *const *cmds)
 {
     tu_wf_step(b, name, flags, cmds);
     char uuid[96];
@@ -120,23 +31,13 @@ static void step(tu_wf *b, agent_run *r, const char *name, unsigned flags, const
     wpd_jw_kstr(tu_wf_json(b), "uuid", uuid);
 }
 
-static char *uuid_of(agent_run *r, const char *name)
+static char *uuid_of(tu_agent *r, const char *name)
 {
     return wpd_xasprintf("%s-%s", name, r->tag);
 }
 
-/* The payload JSON of a built workflow. */
-static char *payload_of(tu_wf *b)
-{
-    char *path = tu_wf_save(b);
-    char *json = tu_read_file(path, NULL);
-    unlink(path);
-    free(path);
-    return json;
-}
-
 /* steps.<uuid>.<field> of a workflow document */
-static char *step_field(const char *doc, agent_run *r, const char *name, const char *field)
+static char *step_field(const char *doc, tu_agent *r, const char *name, const char *field)
 {
     char *uuid = uuid_of(r, name);
     char *path = wpd_xasprintf("steps.%s.%s", uuid, field);
@@ -146,7 +47,7 @@ static char *step_field(const char *doc, agent_run *r, const char *name, const c
     return v;
 }
 
-static void assert_step_state(const char *doc, agent_run *r, const char *name, const char *state,
+static void assert_step_state(const char *doc, tu_agent *r, const char *name, const char *state,
                               int exit_code)
 {
     char *s = step_field(doc, r, name, "state");
@@ -161,16 +62,8 @@ static void assert_step_state(const char *doc, agent_run *r, const char *name, c
     }
 }
 
-static void assert_workflow_state(const char *doc, const char *state)
-{
-    char *s = tu_json_str(doc, "state");
-    ck_assert_msg(s && strcmp(s, state) == 0, "workflow state %s, expected %s: %.3000s",
-                  s ? s : "(none)", state, doc);
-    free(s);
-}
-
 /* The log lines the server stored for a step, each followed by '\n'. */
-static char *log_text(const char *doc, agent_run *r, const char *name)
+static char *log_text(const char *doc, tu_agent *r, const char *name)
 {
     char *uuid = uuid_of(r, name);
     char *path = wpd_xasprintf("logs.%s", uuid);
@@ -196,8 +89,8 @@ static char *log_text(const char *doc, agent_run *r, const char *name)
 
 START_TEST(test_success_logs_states)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     tu_wf *b = tu_wf_new();
     step(b, &r, "greet", 0,
          (const char *const[]){"echo hello", "echo the s3cr3t-value here", "echo to stderr >&2",
@@ -213,13 +106,13 @@ START_TEST(test_success_logs_states)
     wpd_jw_kstr(w, "value", "s3cr3t-value");
     wpd_jw_obj_end(w);
     wpd_jw_arr_end(w);
-    char *payload = payload_of(b);
+    char *payload = tu_wf_payload(b);
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    int rc = agent_finish(&r);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 0, "agent exit %d: %s", rc, r.x.proc.err);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_workflow_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     assert_step_state(doc, &r, "greet", "success", 0);
     assert_step_state(doc, &r, "second", "success", 0);
     /* stdout and stderr are one stream, as the Go agent sends them; their
@@ -257,18 +150,18 @@ START_TEST(test_success_logs_states)
     free(uuid);
     ck_assert_int_eq(tu_json_int(doc, "done_count", 0), 1);
     ck_assert_int_eq(tu_json_int(doc, "log_duplicates", 0), 0);
-    assert_engine_clean(&r, NULL);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_failure_rules)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     /* a failing step; a later step without on_failure is skipped, one with
      * it runs; failure: ignore does not fail the workflow */
     tu_wf *b = tu_wf_new();
@@ -278,7 +171,7 @@ START_TEST(test_failure_rules)
     tu_wf_stage(b);
     step(b, &r, "later", 0, (const char *const[]){"echo never", NULL});
     step(b, &r, "notify", TU_ON_FAILURE, (const char *const[]){"echo $CI_PIPELINE_STATUS", NULL});
-    char *payload = payload_of(b);
+    char *payload = tu_wf_payload(b);
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
 
     tu_wf *b2 = tu_wf_new();
@@ -286,17 +179,17 @@ START_TEST(test_failure_rules)
     wpd_jw_kstr(tu_wf_json(b2), "failure", "ignore");
     tu_wf_stage(b2);
     step(b2, &r, "build", 0, (const char *const[]){"echo built", NULL});
-    char *payload2 = payload_of(b2);
+    char *payload2 = tu_wf_payload(b2);
     char *id2 = tu_wps_queue(&r.srv, payload2, NULL, 10);
 
-    agent_start(&r, NULL, NULL);
+    tu_agent_start(&r, NULL, NULL);
     char *doc = tu_wps_wait_done(&r.srv, id, 120);
     char *doc2 = tu_wps_wait_done(&r.srv, id2, 120);
     tu_proc_signal(&r.x.proc, SIGTERM);
-    int rc = agent_finish(&r);
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 0, "agent exit %d after SIGTERM: %s", rc, r.x.proc.err);
 
-    assert_workflow_state(doc, "failure");
+    tu_assert_workflow_state(doc, "failure");
     assert_step_state(doc, &r, "ignored", "failure", 1);
     assert_step_state(doc, &r, "bad", "failure", 3);
     assert_step_state(doc, &r, "later", "skipped", -1);
@@ -308,40 +201,40 @@ START_TEST(test_failure_rules)
     ck_assert_msg(!err || !*err, "a step failure is not a runtime error: %s", err);
     free(err);
     /* the e2e fixture 03_failure_ignore: pipeline success, lint failure 1 */
-    assert_workflow_state(doc2, "success");
+    tu_assert_workflow_state(doc2, "success");
     assert_step_state(doc2, &r, "lint", "failure", 1);
     assert_step_state(doc2, &r, "build", "success", 0);
-    assert_engine_clean(&r, NULL);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(doc2);
     free(id);
     free(id2);
     free(payload);
     free(payload2);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_services_parallel_oom)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     tu_wf *b = tu_wf_new();
     step(b, &r, "db", TU_SERVICE, (const char *const[]){"echo serving", "sleep 300", NULL});
     step(b, &r, "left", 0, (const char *const[]){"sleep 1", "echo left", NULL});
     step(b, &r, "right", 0, (const char *const[]){"sleep 1", "echo right", NULL});
     tu_wf_stage(b);
     step(b, &r, "hog", 0, (const char *const[]){"head -c 100000000 /dev/zero | tail", NULL});
-    char *payload = payload_of(b);
+    char *payload = tu_wf_payload(b);
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL,
-                (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true",
-                                      "WOODPECKER_BACKEND_DOCKER_LIMIT_MEM=8388608",
-                                      "WOODPECKER_BACKEND_DOCKER_LIMIT_MEM_SWAP=8388608", NULL});
-    int rc = agent_finish(&r);
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true",
+                                         "WOODPECKER_BACKEND_DOCKER_LIMIT_MEM=8388608",
+                                         "WOODPECKER_BACKEND_DOCKER_LIMIT_MEM_SWAP=8388608", NULL});
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 0, "agent exit %d: %s", rc, r.x.proc.err);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_workflow_state(doc, "failure");
+    tu_assert_workflow_state(doc, "failure");
     assert_step_state(doc, &r, "db", "success", -1);
     assert_step_state(doc, &r, "left", "success", 0);
     assert_step_state(doc, &r, "right", "success", 0);
@@ -350,25 +243,25 @@ START_TEST(test_services_parallel_oom)
     char *text = log_text(doc, &r, "db");
     ck_assert_msg(strstr(text, "serving\n") != NULL, "service log: %s", text);
     free(text);
-    assert_engine_clean(&r, NULL);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_server_cancel)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     tu_wf *b = tu_wf_new();
     step(b, &r, "long", 0, (const char *const[]){"echo started", "sleep 120", NULL});
     tu_wf_stage(b);
     step(b, &r, "after", 0, (const char *const[]){"echo never", NULL});
-    char *payload = payload_of(b);
+    char *payload = tu_wf_payload(b);
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
     /* wait until the step's first line reached the server */
     long long deadline = tu_now_ms() + 60000;
     for (;;) {
@@ -388,27 +281,27 @@ START_TEST(test_server_cancel)
     free(path);
     char *doc = tu_wps_wait_done(&r.srv, id, 60);
     long long took = tu_now_ms() - t0;
-    int rc = agent_finish(&r);
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 0, "agent exit %d: %s", rc, r.x.proc.err);
-    assert_workflow_state(doc, "killed");
+    tu_assert_workflow_state(doc, "killed");
     assert_step_state(doc, &r, "long", "killed", -1);
     char *canceled = tu_json_str(doc, "canceled");
     ck_assert_msg(canceled && strcmp(canceled, "true") == 0, "Done not canceled: %s", doc);
     free(canceled);
     /* containers are killed at once, no stop grace */
     ck_assert_msg(took < 15000, "cancel took %lld ms", took);
-    assert_engine_clean(&r, NULL);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_invalid_payload_then_next)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     /* the server queues it (a string payload goes out byte for byte); the
      * agent's parser refuses a step image that is not a string */
     char *bad = tu_wps_queue(
@@ -418,26 +311,26 @@ START_TEST(test_invalid_payload_then_next)
         NULL, 10);
     tu_wf *b = tu_wf_new();
     step(b, &r, "ok", 0, (const char *const[]){"echo fine", NULL});
-    char *payload = payload_of(b);
+    char *payload = tu_wf_payload(b);
     char *good = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, NULL);
+    tu_agent_start(&r, NULL, NULL);
     char *doc = tu_wps_wait_done(&r.srv, bad, 60);
-    assert_workflow_state(doc, "failure");
+    tu_assert_workflow_state(doc, "failure");
     char *err = tu_json_str(doc, "error");
     ck_assert_msg(err && strstr(err, "image"), "Done error does not name the problem: %s", doc);
     free(err);
     free(doc);
     doc = tu_wps_wait_done(&r.srv, good, 120);
-    assert_workflow_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     free(doc);
     tu_proc_signal(&r.x.proc, SIGTERM);
-    int rc = agent_finish(&r);
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 0, "agent exit %d: %s", rc, r.x.proc.err);
-    assert_engine_clean(&r, NULL);
+    tu_agent_assert_clean(&r);
     free(bad);
     free(good);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 

@@ -21,107 +21,8 @@
 #include "util/buf.h"
 #include "util/jsonw.h"
 
-#define AGENT_TIMEOUT_MS 240000
-
-typedef struct agent_run {
-    tu_wps srv;
-    tu_exec x;
-    char host[64];
-    char tag[27];
-    char *dir;
-    bool started;
-    char uuid[96]; /* of the last one_step() workflow's step */
-    int n_steps;
-} agent_run;
-
-static void run_setup(agent_run *r, const char *const *server_args)
-{
-    memset(r, 0, sizeof *r);
-    tu_ulid_lower(r->tag);
-    snprintf(r->host, sizeof r->host, "agent-%.10s", r->tag + 16);
-    r->dir = tu_mkdtemp();
-    tu_wps_start(&r->srv, server_args);
-}
-
-static void agent_start(agent_run *r, const char *const *args, const char *const *env)
-{
-    const char *argv[16] = {"agent"};
-    size_t n = 1;
-    for (size_t i = 0; args && args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    char hostvar[96];
-    snprintf(hostvar, sizeof hostvar, "WOODPECKER_HOSTNAME=%s", r->host);
-    const char *extra[24] = {hostvar};
-    size_t k = 1;
-    for (size_t i = 0; env && env[i] && k < 23; i++)
-        extra[k++] = env[i];
-    extra[k] = NULL;
-    char **full = tu_wps_agent_env(&r->srv, r->dir, extra);
-    if (r->started)
-        tu_exec_free(&r->x);
-    tu_exec_start(&r->x, argv, (const char *const *)full);
-    tu_env_free(full);
-    r->started = true;
-}
-
-static int agent_finish(agent_run *r)
-{
-    int rc = tu_exec_finish(&r->x, AGENT_TIMEOUT_MS);
-    if (getenv("WPDOCK_TEST_VERBOSE"))
-        fprintf(stderr, "--- agent stderr\n%s\n", r->x.proc.err ? r->x.proc.err : "");
-    return rc;
-}
-
-static void run_teardown(agent_run *r)
-{
-    if (r->started)
-        tu_exec_free(&r->x);
-    tu_wps_stop(&r->srv);
-    tu_rm_rf(r->dir);
-    free(r->dir);
-}
-
-static void assert_engine_clean(agent_run *r)
-{
-    const char *paths[] = {"/networks?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D",
-                           "/volumes?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D"};
-    char owner[96];
-    snprintf(owner, sizeof owner, "\"%s/", r->host);
-    for (size_t i = 0; i < 2; i++) {
-        char *body = NULL;
-        long code = tu_engine_request("GET", paths[i], NULL, &body);
-        ck_assert_msg(code == 200, "listing: HTTP %ld: %s", code, body);
-        ck_assert_msg(!strstr(body, owner), "left on the engine: %s", body);
-        free(body);
-    }
-}
-
-/* A one-step workflow running `cmds`. */
-static char *one_step(agent_run *r, const char *name, const char *const *cmds)
-{
-    tu_wf *b = tu_wf_new();
-    tu_wf_step(b, name, 0, cmds);
-    /* step uuids are unique on the server */
-    snprintf(r->uuid, sizeof r->uuid, "%s-%d-%s", name, ++r->n_steps, r->tag);
-    wpd_jw_kstr(tu_wf_json(b), "uuid", r->uuid);
-    char *path = tu_wf_save(b);
-    char *json = tu_read_file(path, NULL);
-    unlink(path);
-    free(path);
-    return json;
-}
-
-static void assert_state(const char *doc, const char *state)
-{
-    char *s = tu_json_str(doc, "state");
-    ck_assert_msg(s && strcmp(s, state) == 0, "workflow state %s, expected %s: %.3000s",
-                  s ? s : "(none)", state, doc);
-    free(s);
-}
-
-/* Wait until the last one_step() workflow's step has a log line `line`. */
-static void wait_log(agent_run *r, const char *id, const char *line)
+/* Wait until the last tu_agent_one_step() workflow's step has a log line `line`. */
+static void wait_log(tu_agent *r, const char *id, const char *line)
 {
     char *path = wpd_xasprintf("logs.%s", r->uuid);
     long long deadline = tu_now_ms() + 90000;
@@ -147,7 +48,7 @@ static void wait_log(agent_run *r, const char *id, const char *line)
     free(path);
 }
 
-static int count_calls(agent_run *r, const char *method)
+static int count_calls(tu_agent *r, const char *method)
 {
     char path[128], *body = NULL;
     snprintf(path, sizeof path, "/calls?method=%s", method);
@@ -157,7 +58,7 @@ static int count_calls(agent_run *r, const char *method)
     return n;
 }
 
-static void fault(agent_run *r, const char *json)
+static void fault(tu_agent *r, const char *json)
 {
     ck_assert_int_eq(tu_wps_request(&r->srv, "POST", "/faults", json, NULL), 200);
 }
@@ -166,12 +67,12 @@ static void fault(agent_run *r, const char *json)
 
 START_TEST(test_stored_id_reused)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    char *payload = one_step(&r, "a", (const char *const[]){"true", NULL});
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    char *payload = tu_agent_one_step(&r, "a", (const char *const[]){"true", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *conf_path = wpd_xasprintf("%s/agent.conf", r.dir);
     char *conf = tu_read_file(conf_path, NULL);
     ck_assert_msg(conf != NULL, "no config file written");
@@ -180,10 +81,10 @@ START_TEST(test_stored_id_reused)
     free(conf);
     /* again: the same id is sent and no new agent row appears */
     free(payload);
-    payload = one_step(&r, "a", (const char *const[]){"true", NULL});
+    payload = tu_agent_one_step(&r, "a", (const char *const[]){"true", NULL});
     char *id2 = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *body = NULL;
     ck_assert_int_eq(tu_wps_request(&r.srv, "GET", "/calls?method=Auth", NULL, &body), 200);
     ck_assert_int_eq(tu_json_int(body, "0.request.agent_id", 0), -1);
@@ -199,18 +100,18 @@ START_TEST(test_stored_id_reused)
     free(id);
     free(id2);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_stateless_unregisters)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    tu_rm_rf(r.dir);
     free(r.dir);
-    r.dir = NULL; /* no config file */
-    char *dir = tu_mkdtemp();
-    agent_start(&r, NULL, NULL);
+    r.dir = NULL; /* no config file: stateless */
+    tu_agent_start(&r, NULL, NULL);
     /* registered: the agent row has our hostname */
     long long deadline = tu_now_ms() + 30000;
     for (;;) {
@@ -225,61 +126,60 @@ START_TEST(test_stateless_unregisters)
         usleep(100000);
     }
     tu_proc_signal(&r.x.proc, SIGTERM);
-    ck_assert_int_eq(agent_finish(&r), 0);
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     ck_assert_int_eq(count_calls(&r, "UnregisterAgent"), 1);
     char *body = NULL;
     tu_wps_request(&r.srv, "GET", "/agents", NULL, &body);
     ck_assert_int_eq(tu_json_len(body, ""), 0);
     free(body);
-    r.dir = dir;
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_refused_secret)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SECRET=wrong", NULL});
-    int rc = agent_finish(&r);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SECRET=wrong", NULL});
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, r.x.proc.err);
     ck_assert_msg(strstr(r.x.proc.err, r.srv.grpc) && strstr(r.x.proc.err, "not found by token"),
                   "message: %s", r.x.proc.err);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_version_mismatch)
 {
-    agent_run r;
-    run_setup(&r, (const char *const[]){"--grpc-version", "15", NULL});
-    agent_start(&r, NULL, NULL);
-    int rc = agent_finish(&r);
+    tu_agent r;
+    tu_agent_setup(&r, (const char *const[]){"--grpc-version", "15", NULL});
+    tu_agent_start(&r, NULL, NULL);
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, r.x.proc.err);
     /* the server rejects our proto-version (16) or reports 15: both name
      * the two versions */
     ck_assert_msg(strstr(r.x.proc.err, "15") && strstr(r.x.proc.err, "16") &&
                       strstr(r.x.proc.err, r.srv.grpc),
                   "message: %s", r.x.proc.err);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_unreachable_server)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     long long t0 = tu_now_ms();
-    agent_start(&r, NULL,
-                (const char *const[]){"WOODPECKER_SERVER=127.0.0.1:1",
-                                      "WOODPECKER_CONNECT_RETRY_COUNT=3",
-                                      "WOODPECKER_CONNECT_RETRY_DELAY=200ms", NULL});
-    int rc = agent_finish(&r);
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_SERVER=127.0.0.1:1",
+                                         "WOODPECKER_CONNECT_RETRY_COUNT=3",
+                                         "WOODPECKER_CONNECT_RETRY_DELAY=200ms", NULL});
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 1, "exit %d: %s", rc, r.x.proc.err);
     ck_assert_msg(strstr(r.x.proc.err, "127.0.0.1:1") && strstr(r.x.proc.err, "3 attempts"),
                   "message: %s", r.x.proc.err);
     ck_assert_msg(tu_now_ms() - t0 < 20000, "took %lld ms", tu_now_ms() - t0);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
@@ -288,27 +188,27 @@ END_TEST
 /* A step that prints, sleeps through the fault, prints again. */
 static void outage(const char *fault_json)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    char *payload = one_step(
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    char *payload = tu_agent_one_step(
         &r, "s", (const char *const[]){"echo before", "sleep 8", "seq 1 200", "echo after", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
     wait_log(&r, id, "before");
     fault(&r, fault_json);
     char *doc = tu_wps_wait_done(&r.srv, id, 120);
-    ck_assert_int_eq(agent_finish(&r), 0);
-    assert_state(doc, "success");
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
+    tu_assert_workflow_state(doc, "success");
     char *p = wpd_xasprintf("logs.%s", r.uuid);
     /* + echo before, before, + sleep 8, + seq, 1..200, + echo after, after */
     ck_assert_int_eq(tu_json_len(doc, p), 206);
     free(p);
     ck_assert_int_eq(tu_json_int(doc, "log_duplicates", -1), 0);
-    assert_engine_clean(&r);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 
 START_TEST(test_server_stopped_mid_workflow)
@@ -331,46 +231,47 @@ END_TEST
 
 START_TEST(test_sigterm_mid_workflow)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    char *payload = one_step(&r, "s", (const char *const[]){"echo running", "sleep 300", NULL});
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    char *payload =
+        tu_agent_one_step(&r, "s", (const char *const[]){"echo running", "sleep 300", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, NULL);
+    tu_agent_start(&r, NULL, NULL);
     wait_log(&r, id, "running");
     long long t0 = tu_now_ms();
     tu_proc_signal(&r.x.proc, SIGTERM);
-    int rc = agent_finish(&r);
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 0, "exit %d: %s", rc, r.x.proc.err);
     ck_assert_msg(tu_now_ms() - t0 < 15000, "SIGTERM took %lld ms", tu_now_ms() - t0);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_state(doc, "killed");
+    tu_assert_workflow_state(doc, "killed");
     ck_assert_int_eq(tu_json_int(doc, "done_count", 0), 1);
-    assert_engine_clean(&r);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_workflow_timeout)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    char *payload = one_step(&r, "s", (const char *const[]){"sleep 600", NULL});
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"sleep 600", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 1);
     long long t0 = tu_now_ms();
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
     char *doc = tu_wps_wait_done(&r.srv, id, 150);
     long long took = tu_now_ms() - t0;
-    ck_assert_int_eq(agent_finish(&r), 0);
-    assert_state(doc, "killed");
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
+    tu_assert_workflow_state(doc, "killed");
     ck_assert_msg(took >= 59000 && took < 90000, "timed out after %lld ms", took);
-    assert_engine_clean(&r);
+    tu_agent_assert_clean(&r);
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
@@ -378,23 +279,23 @@ END_TEST
 
 START_TEST(test_capacity_and_labels)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     char *ids[3];
     for (int i = 0; i < 3; i++) {
-        char *pl = one_step(&r, "s", (const char *const[]){"sleep 3", NULL});
+        char *pl = tu_agent_one_step(&r, "s", (const char *const[]){"sleep 3", NULL});
         ids[i] = tu_wps_queue(&r.srv, pl, "{\"kind\":\"special\"}", 10);
         free(pl);
     }
-    char *payload = one_step(&r, "s", (const char *const[]){"sleep 3", NULL});
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"sleep 3", NULL});
     char *other = tu_wps_queue(&r.srv, payload, "{\"kind\":\"other\"}", 10);
-    agent_start(&r, NULL,
-                (const char *const[]){"WOODPECKER_MAX_WORKFLOWS=2",
-                                      "WOODPECKER_AGENT_LABELS=kind=special", NULL});
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_MAX_WORKFLOWS=2",
+                                         "WOODPECKER_AGENT_LABELS=kind=special", NULL});
     long long st[3], fin[3];
     for (int i = 0; i < 3; i++) {
         char *doc = tu_wps_wait_done(&r.srv, ids[i], 120);
-        assert_state(doc, "success");
+        tu_assert_workflow_state(doc, "success");
         st[i] = tu_json_int(doc, "started", 0);
         fin[i] = tu_json_int(doc, "finished", 0);
         free(doc);
@@ -406,7 +307,7 @@ START_TEST(test_capacity_and_labels)
             overlaps += st[i] < fin[k] && st[k] < fin[i];
     ck_assert_msg(overlaps >= 1 && overlaps < 3, "overlaps %d", overlaps);
     char *doc = tu_wps_workflow(&r.srv, other);
-    assert_state(doc, "pending");
+    tu_assert_workflow_state(doc, "pending");
     free(doc);
     /* registration: capacity and the custom labels */
     char *body = NULL;
@@ -420,25 +321,25 @@ START_TEST(test_capacity_and_labels)
     free(backend);
     free(body);
     tu_proc_signal(&r.x.proc, SIGTERM);
-    ck_assert_int_eq(agent_finish(&r), 0);
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     for (int i = 0; i < 3; i++)
         free(ids[i]);
     free(other);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_ten_thousand_lines)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    char *payload = one_step(&r, "s", (const char *const[]){"seq 1 10000", NULL});
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"seq 1 10000", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     char *p = wpd_xasprintf("logs.%s", r.uuid);
     ck_assert_int_eq(tu_json_len(doc, p), 10001);
     for (int i = 1; i <= 10000; i += 1111) {
@@ -460,7 +361,7 @@ START_TEST(test_ten_thousand_lines)
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
@@ -468,13 +369,13 @@ END_TEST
 
 START_TEST(test_health_endpoint)
 {
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     int port = 20000 + (int)(tu_now_ms() % 20000);
     char addr[64], addrvar[96];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     snprintf(addrvar, sizeof addrvar, "WOODPECKER_HEALTHCHECK_ADDR=%s", addr);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_HEALTHCHECK=true", addrvar, NULL});
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_HEALTHCHECK=true", addrvar, NULL});
     char *cmd = wpd_xasprintf("%s agent ping --healthcheck-addr %s", WPDOCK_CLI, addr);
     long long deadline = tu_now_ms() + 30000;
     char *out = NULL;
@@ -506,25 +407,25 @@ START_TEST(test_health_endpoint)
     }
     free(out);
     tu_proc_signal(&r.x.proc, SIGTERM);
-    agent_finish(&r);
+    tu_agent_finish(&r);
     /* nothing listens any more */
     ck_assert_int_ne(tu_run(cmd, 1, &out), 0);
     free(out);
     free(cmd);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
 START_TEST(test_sweep_after_sigkill)
 {
-    agent_run r;
-    run_setup(&r, NULL);
-    char *payload = one_step(&r, "s", (const char *const[]){"echo up", "sleep 300", NULL});
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"echo up", "sleep 300", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, NULL);
+    tu_agent_start(&r, NULL, NULL);
     wait_log(&r, id, "up");
     tu_proc_signal(&r.x.proc, SIGKILL);
-    agent_finish(&r);
+    tu_agent_finish(&r);
     /* the network is still there, with our owner label */
     char *body = NULL;
     tu_engine_request("GET", "/networks?filters=%7B%22label%22%3A%5B%22io.wpdock.agent%22%5D%7D",
@@ -534,7 +435,7 @@ START_TEST(test_sweep_after_sigkill)
     ck_assert_msg(strstr(body, owner) != NULL, "nothing left to sweep? %s", body);
     free(body);
     /* the restarted agent (same id from the config file) sweeps first */
-    agent_start(&r, NULL, NULL);
+    tu_agent_start(&r, NULL, NULL);
     long long deadline = tu_now_ms() + 60000;
     while (!strstr(r.x.proc.err ? r.x.proc.err : "", "removed network")) {
         tu_proc_pump(&r.x.proc, 200);
@@ -545,11 +446,11 @@ START_TEST(test_sweep_after_sigkill)
                   "sweep: %s", r.x.proc.err);
     /* the lease expired meanwhile or not: the server re-queues; stop here */
     tu_proc_signal(&r.x.proc, SIGTERM);
-    agent_finish(&r);
-    assert_engine_clean(&r);
+    tu_agent_finish(&r);
+    tu_agent_assert_clean(&r);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
@@ -580,41 +481,41 @@ START_TEST(test_tls_to_server)
     char *cert = wpd_xasprintf("%s/server.pem", certs),
          *key = wpd_xasprintf("%s/server.key", certs);
     char *cavar = wpd_xasprintf("WPDOCK_GRPC_CA_FILE=%s/ca.pem", certs);
-    agent_run r;
-    run_setup(&r, (const char *const[]){"--tls-cert", cert, "--tls-key", key, NULL});
+    tu_agent r;
+    tu_agent_setup(&r, (const char *const[]){"--tls-cert", cert, "--tls-key", key, NULL});
     /* verified against the CA: works */
-    char *payload = one_step(&r, "s", (const char *const[]){"echo over tls", NULL});
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"echo over tls", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL,
-                (const char *const[]){"WOODPECKER_GRPC_SECURE=true", cavar,
-                                      "WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_GRPC_SECURE=true", cavar,
+                                         "WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     free(doc);
     /* without the CA the certificate is refused, clearly */
-    agent_start(&r, NULL,
-                (const char *const[]){"WOODPECKER_GRPC_SECURE=true",
-                                      "WOODPECKER_CONNECT_RETRY_COUNT=1", NULL});
-    int rc = agent_finish(&r);
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_GRPC_SECURE=true",
+                                         "WOODPECKER_CONNECT_RETRY_COUNT=1", NULL});
+    int rc = tu_agent_finish(&r);
     ck_assert_msg(rc == 1 && strstr(r.x.proc.err, "certificate"), "exit %d: %s", rc, r.x.proc.err);
     /* skipping verification works, with a warning */
     free(payload);
     free(id);
-    payload = one_step(&r, "s", (const char *const[]){"echo unverified", NULL});
+    payload = tu_agent_one_step(&r, "s", (const char *const[]){"echo unverified", NULL});
     id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL,
-                (const char *const[]){"WOODPECKER_GRPC_SECURE=true",
-                                      "WOODPECKER_GRPC_SKIP_VERIFY=true",
-                                      "WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_GRPC_SECURE=true",
+                                         "WOODPECKER_GRPC_SKIP_VERIFY=true",
+                                         "WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     ck_assert_msg(strstr(r.x.proc.err, "verif"), "no warning: %s", r.x.proc.err);
     doc = tu_wps_workflow(&r.srv, id);
-    assert_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
     tu_rm_rf(certs);
     free(certs);
     free(cert);
@@ -627,19 +528,19 @@ START_TEST(test_unix_socket_server)
 {
     char *sockdir = tu_mkdtemp();
     char *sock = wpd_xasprintf("%s/grpc.sock", sockdir);
-    agent_run r;
-    run_setup(&r, (const char *const[]){"--grpc-unix", sock, NULL});
+    tu_agent r;
+    tu_agent_setup(&r, (const char *const[]){"--grpc-unix", sock, NULL});
     ck_assert_msg(strncmp(r.srv.grpc, "unix://", 7) == 0, "grpc address %s", r.srv.grpc);
-    char *payload = one_step(&r, "s", (const char *const[]){"echo over a socket", NULL});
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"echo over a socket", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
     tu_rm_rf(sockdir);
     free(sockdir);
     free(sock);
@@ -649,8 +550,8 @@ END_TEST
 START_TEST(test_big_payload)
 {
     /* a Next answer of more than 16 MiB (the Go agent takes 4 MiB at most) */
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     tu_wf *b = tu_wf_new();
     tu_wf_step(b, "s", 0, (const char *const[]){"echo ${#BIG}", NULL});
     snprintf(r.uuid, sizeof r.uuid, "s-%s", r.tag);
@@ -678,14 +579,14 @@ START_TEST(test_big_payload)
     free(path);
     ck_assert_msg(len > n, "payload of %zu bytes", len);
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
-    ck_assert_int_eq(agent_finish(&r), 0);
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true", NULL});
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *doc = tu_wps_workflow(&r.srv, id);
-    assert_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     free(doc);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
@@ -695,9 +596,9 @@ START_TEST(test_token_expiry_and_retry_window)
      * agent authenticates again; a 3 s retry window counted from the first
      * failure (not from the start of a long poll) survives a short outage
      * after a long idle Next */
-    agent_run r;
-    run_setup(&r, (const char *const[]){"--token-ttl", "3", NULL});
-    agent_start(&r, NULL, (const char *const[]){"WOODPECKER_RETRY_TIMEOUT=3s", NULL});
+    tu_agent r;
+    tu_agent_setup(&r, (const char *const[]){"--token-ttl", "3", NULL});
+    tu_agent_start(&r, NULL, (const char *const[]){"WOODPECKER_RETRY_TIMEOUT=3s", NULL});
     long long deadline = tu_now_ms() + 30000;
     while (count_calls(&r, "Next") < 1) {
         tu_proc_pump(&r.x.proc, 100);
@@ -706,17 +607,17 @@ START_TEST(test_token_expiry_and_retry_window)
     sleep(5); /* the Next has been open longer than the window */
     fault(&r, "{\"unavailable_for\":1}");
     sleep(2);
-    char *payload = one_step(&r, "s", (const char *const[]){"sleep 5", "echo done", NULL});
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){"sleep 5", "echo done", NULL});
     char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
     char *doc = tu_wps_wait_done(&r.srv, id, 120);
-    assert_state(doc, "success");
+    tu_assert_workflow_state(doc, "success");
     free(doc);
     ck_assert_msg(count_calls(&r, "Auth") >= 2, "never authenticated again");
     tu_proc_signal(&r.x.proc, SIGTERM);
-    ck_assert_int_eq(agent_finish(&r), 0);
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     free(id);
     free(payload);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
@@ -727,22 +628,22 @@ START_TEST(test_mixed_engines)
     ck_assert_msg(podman && *podman && docker && *docker,
                   "WPDOCK_PODMAN_HOST and WPDOCK_DOCKER_HOST must name the engines "
                   "(scripts/engines-up)");
-    agent_run r;
-    run_setup(&r, NULL);
+    tu_agent r;
+    tu_agent_setup(&r, NULL);
     char *d = wpd_xasprintf("docker=%s", docker), *p = wpd_xasprintf("podman=%s,max=2", podman);
     char *ids[3];
     const char *want[3] = {"podman", "docker", "podman"};
     for (int i = 0; i < 3; i++) {
-        char *pl = one_step(&r, "s", (const char *const[]){"echo on an engine", NULL});
+        char *pl = tu_agent_one_step(&r, "s", (const char *const[]){"echo on an engine", NULL});
         char *labels = wpd_xasprintf("{\"engine\":\"%s\"}", want[i]);
         ids[i] = tu_wps_queue(&r.srv, pl, labels, 10);
         free(labels);
         free(pl);
     }
-    agent_start(&r, (const char *const[]){"--engine", d, "--engine", p, NULL}, NULL);
+    tu_agent_start(&r, (const char *const[]){"--engine", d, "--engine", p, NULL}, NULL);
     for (int i = 0; i < 3; i++) {
         char *doc = tu_wps_wait_done(&r.srv, ids[i], 120);
-        assert_state(doc, "success");
+        tu_assert_workflow_state(doc, "success");
         long long agent = tu_json_int(doc, "agent_id", 0);
         char path[32], *body = NULL;
         snprintf(path, sizeof path, "/agents/%lld", agent);
@@ -761,7 +662,7 @@ START_TEST(test_mixed_engines)
     ck_assert_int_eq(tu_json_len(body, ""), 2);
     free(body);
     tu_proc_signal(&r.x.proc, SIGTERM);
-    ck_assert_int_eq(agent_finish(&r), 0);
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *conf_path = wpd_xasprintf("%s/agent.conf", r.dir);
     char *conf = tu_read_file(conf_path, NULL);
     ck_assert_msg(conf && tu_json_int(conf, "agents.docker", -1) > 0 &&
@@ -773,7 +674,7 @@ START_TEST(test_mixed_engines)
         free(ids[i]);
     free(d);
     free(p);
-    run_teardown(&r);
+    tu_agent_teardown(&r);
 }
 END_TEST
 
