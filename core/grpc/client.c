@@ -16,7 +16,8 @@
 struct wpd_grpc_channel {
     wpd_http_client *http;
     bool tls;
-    bool h2_up; /* an HTTP/2 connection to the server is (most likely) open */
+    bool h2_up;           /* an HTTP/2 connection to the server is (most likely) open */
+    bool own_connections; /* libcurl < 8: every call on a connection of its own */
     wpd_grpc_target target;
     char label[4200];
     wpd_grpc_call *head;
@@ -78,6 +79,11 @@ wpd_grpc_channel *wpd_grpc_channel_new(wpd_reactor *r, const char *target, const
     wpd_grpc_channel *ch = wpd_xcalloc(1, sizeof *ch);
     ch->target = t;
     ch->tls = secure;
+    /* libcurl before 8.0 also breaks an h2c connection after a misfired
+     * reuse or streams removed in flight (seen with 7.88: every later
+     * request on it fails in the framing layer), so there each call gets
+     * a connection of its own; from 8.0 on, calls share one */
+    ch->own_connections = !secure && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
     snprintf(ch->label, sizeof ch->label, "%s", t.unix_socket ? t.unix_path : t.authority);
     ch->http = wpd_http_client_new(r, &setup);
     return ch;
@@ -297,7 +303,10 @@ wpd_grpc_call *wpd_grpc_unary(wpd_grpc_channel *ch, const char *method, const ch
         c->headers[c->n_headers++] = wpd_xasprintf("grpc-timeout: %ldm", timeout_ms);
     for (size_t i = 0; i < n_meta; i++)
         c->headers[c->n_headers++] = wpd_xstrdup(metadata[i]);
-    c->mode = ch->h2_up && !ch->tls ? WPD_HTTP2_REUSE : WPD_HTTP2_PRIOR_KNOWLEDGE;
+    if (ch->own_connections)
+        c->mode = WPD_HTTP2_OWN_CONNECTION;
+    else
+        c->mode = ch->h2_up && !ch->tls ? WPD_HTTP2_REUSE : WPD_HTTP2_PRIOR_KNOWLEDGE;
     issue(c);
     return c;
 }

@@ -291,6 +291,10 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
         else if (sp->http2 == WPD_HTTP2_REUSE)
             v = CURL_HTTP_VERSION_2_0;
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, v);
+        if (sp->http2 == WPD_HTTP2_OWN_CONNECTION) {
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        }
         /* wait for the connection being set up rather than opening another */
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     }

@@ -48,7 +48,14 @@ typedef int (*wpd_http_data_fn)(wpd_http_request *req, const char *data, size_t 
 /* The response headers are complete (res->status and headers valid). */
 typedef void (*wpd_http_headers_fn)(wpd_http_request *req, const wpd_http_response *res, void *arg);
 
-enum { WPD_HTTP1 = 0, WPD_HTTP2_PRIOR_KNOWLEDGE = 1, WPD_HTTP2_REUSE = 2 };
+/* WPD_HTTP2_OWN_CONNECTION: prior knowledge on a new connection of its own,
+ * closed afterwards (no reuse at all). */
+enum {
+    WPD_HTTP1 = 0,
+    WPD_HTTP2_PRIOR_KNOWLEDGE = 1,
+    WPD_HTTP2_REUSE = 2,
+    WPD_HTTP2_OWN_CONNECTION = 3
+};
 
 typedef struct wpd_http_spec {
     const char *method; /* "GET", "POST", "DELETE", "HEAD", ... */
