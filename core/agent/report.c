@@ -1,8 +1,9 @@
-/* report.c - one workflow's reports to the server, in order: log lines batched into Log calls
- * (flushed at 1 MiB of entries or 1 s after the first line of a batch), step Updates (pending lines
- * always go first, so a step's logs precede its final state) and finally Done. Up to four Log calls
- * overlap; an Update or Done waits for every call before it. Failed Log batches are dropped after
- * their retries, as the Go agent does; every failure is logged. */
+/* report.c - one workflow's reports to the server, strictly in order, one
+ * call at a time: log lines batched into Log calls (flushed at 1 MiB of
+ * entries or 1 s after the first line of a batch), step Updates (pending
+ * lines always go first, so a step's logs precede its final state) and
+ * finally Done. Failed Log batches are dropped after their retries, as the
+ * Go agent does; every failure is logged. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +13,6 @@
 #define BATCH_BYTES ((size_t)1 << 20)
 #define FLUSH_MS 1000L
 #define SHUTDOWN_MS 5000L
-/* Log batches may overlap (the server files lines by number, so their
- * order does not matter); an Update or Done waits for every earlier call. */
-#define MAX_LOGS_IN_FLIGHT 4
 
 typedef enum { ITEM_LOG, ITEM_UPDATE, ITEM_DONE } item_kind;
 
@@ -23,8 +21,6 @@ typedef struct item {
     wpd_buf req; /* packed request */
     size_t n_lines;
     struct item *next;
-    struct agent_report *q;
-    rpc_call *call; /* while in flight */
 } item;
 
 struct agent_report {
@@ -39,9 +35,8 @@ struct agent_report {
     wpd_timer *flush_timer;
     /* queue */
     item *head, *tail;
-    /* in flight: up to MAX_LOGS_IN_FLIGHT Log calls, or one Update/Done */
-    item *inflight[MAX_LOGS_IN_FLIGHT];
-    size_t n_inflight;
+    item *sending;
+    rpc_call *call;
     bool hurry;
     void (*finished)(void *arg);
     void *finished_arg;
@@ -87,10 +82,9 @@ void agent_report_free(agent_report *q)
 {
     if (!q)
         return;
-    for (size_t i = 0; i < q->n_inflight; i++) {
-        rpc_abandon(q->inflight[i]->call);
-        free_item(q->inflight[i]);
-    }
+    rpc_abandon(q->call);
+    if (q->sending)
+        free_item(q->sending);
     while (q->head) {
         item *it = q->head;
         q->head = it->next;
@@ -200,13 +194,10 @@ static const char *const item_method[] = {"Log", "Update", "Done"};
 static void on_sent(void *arg, const wpd_grpc_status *st, ProtobufCMessage *resp)
 {
     (void)resp;
-    item *it = arg;
-    agent_report *q = it->q;
-    for (size_t i = 0; i < q->n_inflight; i++)
-        if (q->inflight[i] == it) {
-            q->inflight[i] = q->inflight[--q->n_inflight];
-            break;
-        }
+    agent_report *q = arg;
+    item *it = q->sending;
+    q->sending = NULL;
+    q->call = NULL;
     if (st->code != WPD_GRPC_OK) {
         if (it->kind == ITEM_LOG)
             agent_log(q->a, WPD_AGENT_LOG_ERROR,
@@ -231,26 +222,24 @@ static void on_finish_timer(void *arg)
 
 static void kick(agent_report *q)
 {
-    while (q->head) {
-        item *it = q->head;
-        bool log = it->kind == ITEM_LOG;
-        /* an Update or Done goes alone, after everything before it */
-        if (log ? q->n_inflight >= MAX_LOGS_IN_FLIGHT ||
-                      (q->n_inflight && q->inflight[0]->kind != ITEM_LOG)
-                : q->n_inflight > 0)
-            return;
-        q->head = it->next;
-        if (!q->head)
-            q->tail = NULL;
-        it->next = NULL;
-        it->q = q;
-        q->inflight[q->n_inflight++] = it;
-        long t = q->hurry ? SHUTDOWN_MS : 0;
-        it->call = rpc_start_packed(q->p, item_method[it->kind], (const uint8_t *)it->req.data,
-                                    it->req.len, NULL, RPC_RETRY, t, t, on_sent, it);
+    if (q->sending)
+        return;
+    if (!q->head) {
+        if (q->done_queued && q->finished && !wpd_timer_pending(q->finish_timer))
+            wpd_timer_start(q->finish_timer, 0);
+        return;
     }
-    if (q->n_inflight == 0 && q->done_queued && q->finished && !wpd_timer_pending(q->finish_timer))
-        wpd_timer_start(q->finish_timer, 0);
+    item *it = q->head;
+    q->head = it->next;
+    if (!q->head)
+        q->tail = NULL;
+    it->next = NULL;
+    q->sending = it;
+    long t = q->hurry ? SHUTDOWN_MS : 0;
+    /* from a protobuf-c message built of the packed bytes: the rpc layer
+     * packs messages, so hand it a pre-packed one */
+    q->call = rpc_start_packed(q->p, item_method[it->kind], (const uint8_t *)it->req.data,
+                               it->req.len, NULL, RPC_RETRY, t, t, on_sent, q);
 }
 
 void agent_report_hurry(agent_report *q, bool force)
@@ -267,11 +256,8 @@ void agent_report_hurry(agent_report *q, bool force)
     q->tail = NULL;
     free_entries(q);
     wpd_timer_stop(q->flush_timer);
-    if (q->n_inflight == 0) {
+    if (q->call)
+        rpc_cancel(q->call);
+    else
         kick(q);
-        return;
-    }
-    /* each cancel completes from the loop */
-    for (size_t i = 0; i < q->n_inflight; i++)
-        rpc_cancel(q->inflight[i]->call);
 }
