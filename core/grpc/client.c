@@ -15,8 +15,6 @@
 
 struct wpd_grpc_channel {
     wpd_http_client *http;
-    bool tls;
-    bool h2_up;           /* an HTTP/2 connection to the server is (most likely) open */
     bool own_connections; /* libcurl < 8: every call on a connection of its own */
     wpd_grpc_target target;
     char label[4200];
@@ -35,14 +33,13 @@ struct wpd_grpc_call {
     char body_why[256];
     bool abandoned;
     bool local_cancel;
-    /* kept to issue the request again (the HTTP/2 workaround below) */
+    /* the request, as issued */
     char *method;
     wpd_buf framed;
     char **headers;
     size_t n_headers;
     long timeout_ms;
     int mode; /* WPD_HTTP2_* */
-    int reissued;
 };
 
 static void issue(wpd_grpc_call *c);
@@ -78,11 +75,10 @@ wpd_grpc_channel *wpd_grpc_channel_new(wpd_reactor *r, const char *target, const
     setup.tcp_keepalive = 1;
     wpd_grpc_channel *ch = wpd_xcalloc(1, sizeof *ch);
     ch->target = t;
-    ch->tls = secure;
-    /* libcurl before 8.0 also breaks an h2c connection after a misfired
-     * reuse or streams removed in flight (seen with 7.88: every later
-     * request on it fails in the framing layer), so there each call gets
-     * a connection of its own; from 8.0 on, calls share one */
+    /* libcurl before 8.0 cannot share an h2c connection (curl#10634: a
+     * prior-knowledge request that reuses one fails, and the connection
+     * stays broken for every later request), so there each call gets a
+     * connection of its own; from 8.0 on, calls share one */
     ch->own_connections = !secure && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
     snprintf(ch->label, sizeof ch->label, "%s", t.unix_socket ? t.unix_path : t.authority);
     ch->http = wpd_http_client_new(r, &setup);
@@ -110,34 +106,6 @@ static void free_call(wpd_grpc_call *c)
     free(c->method);
     wpd_buf_free(&c->framed);
     free(c);
-}
-
-/* libcurl 7.88 (curl#10634, fixed in 8.0) fails every request that reuses
- * an h2c connection opened with prior knowledge ("Error in the HTTP2
- * framing layer", before anything is sent). So a request goes out with
- * prior knowledge only while no HTTP/2 connection is known to be open,
- * and in "reuse" mode (plain HTTP/2, which joins an open connection)
- * after that. Both misfires are detected and the request issued again in
- * the other mode: a prior-knowledge request that hit the bug on a reused
- * connection, and a reuse request for which curl had to open a new
- * (HTTP/1.1) connection because the old one was gone; in neither case did
- * the server see the request. */
-static bool misfired(wpd_grpc_call *c, const wpd_http_response *res, const wpd_error *err)
-{
-    if (!err || c->ch->tls || c->local_cancel || c->body_code || res->status != 0 ||
-        c->reissued >= 3)
-        return false;
-    if (c->mode == WPD_HTTP2_PRIOR_KNOWLEDGE && res->curl_code == CURLE_HTTP2 &&
-        res->num_connects == 0) {
-        c->mode = WPD_HTTP2_REUSE;
-        return true;
-    }
-    if (c->mode == WPD_HTTP2_REUSE && res->num_connects > 0) {
-        c->ch->h2_up = false;
-        c->mode = WPD_HTTP2_PRIOR_KNOWLEDGE;
-        return true;
-    }
-    return false;
 }
 
 void wpd_grpc_channel_free(wpd_grpc_channel *ch)
@@ -218,17 +186,6 @@ static void on_http_done(wpd_http_request *req, const wpd_http_response *res, co
 {
     (void)req;
     wpd_grpc_call *c = arg;
-    if (!c->abandoned && misfired(c, res, err)) {
-        c->reissued++;
-        wpd_grpc_deframer_free(&c->body);
-        wpd_grpc_deframer_init(&c->body, WPD_GRPC_MAX_RECV);
-        issue(c);
-        return;
-    }
-    if (res && res->http_version == CURL_HTTP_VERSION_2_0 && res->status)
-        c->ch->h2_up = true;
-    else if (err && !c->local_cancel && !c->abandoned)
-        c->ch->h2_up = false;
     unlink_call(c);
     if (c->abandoned) {
         free_call(c);
@@ -303,10 +260,7 @@ wpd_grpc_call *wpd_grpc_unary(wpd_grpc_channel *ch, const char *method, const ch
         c->headers[c->n_headers++] = wpd_xasprintf("grpc-timeout: %ldm", timeout_ms);
     for (size_t i = 0; i < n_meta; i++)
         c->headers[c->n_headers++] = wpd_xstrdup(metadata[i]);
-    if (ch->own_connections)
-        c->mode = WPD_HTTP2_OWN_CONNECTION;
-    else
-        c->mode = ch->h2_up && !ch->tls ? WPD_HTTP2_REUSE : WPD_HTTP2_PRIOR_KNOWLEDGE;
+    c->mode = ch->own_connections ? WPD_HTTP2_OWN_CONNECTION : WPD_HTTP2_PRIOR_KNOWLEDGE;
     issue(c);
     return c;
 }

@@ -99,8 +99,6 @@ static void on_complete(void *self, CURLcode result)
     wpd_http_request *q = self;
     wpd_error err;
     q->res.curl_code = (int)result;
-    curl_easy_getinfo(q->easy, CURLINFO_HTTP_VERSION, &q->res.http_version);
-    curl_easy_getinfo(q->easy, CURLINFO_NUM_CONNECTS, &q->res.num_connects);
     if (q->canceled || q->aborted_by_callback) {
         wpd_error_set(&err, WPD_ERR_CANCELED, 0, "request canceled");
         finish(q, &err);
@@ -288,8 +286,6 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
         long v = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
         if (strncmp(s->base_url, "https:", 6) == 0)
             v = CURL_HTTP_VERSION_2TLS;
-        else if (sp->http2 == WPD_HTTP2_REUSE)
-            v = CURL_HTTP_VERSION_2_0;
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, v);
         if (sp->http2 == WPD_HTTP2_OWN_CONNECTION) {
             curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);

@@ -25,13 +25,10 @@ typedef struct wpd_http_response {
     wpd_http_header *headers; /* of the final response */
     size_t n_headers;
     wpd_buf body; /* whole body, unless the request streams it (on_data) */
-    /* How the transfer went (for the HTTP/2 workaround in core/grpc):
-     * curl's result code, the HTTP version used (CURL_HTTP_VERSION_*, 0
-     * when none) and the number of new connections it made (0: reused). */
+    /* A failed transfer: curl's result code and its own text ("" and 0
+     * otherwise), for callers that explain errors in their own terms. */
     int curl_code;
-    char curl_error[256]; /* curl's own text for a failed transfer, "" otherwise */
-    long http_version;
-    long num_connects;
+    char curl_error[256];
 } wpd_http_response;
 
 /* Called exactly once per request, never from inside wpd_http_start or
@@ -50,12 +47,7 @@ typedef void (*wpd_http_headers_fn)(wpd_http_request *req, const wpd_http_respon
 
 /* WPD_HTTP2_OWN_CONNECTION: prior knowledge on a new connection of its own,
  * closed afterwards (no reuse at all). */
-enum {
-    WPD_HTTP1 = 0,
-    WPD_HTTP2_PRIOR_KNOWLEDGE = 1,
-    WPD_HTTP2_REUSE = 2,
-    WPD_HTTP2_OWN_CONNECTION = 3
-};
+enum { WPD_HTTP1 = 0, WPD_HTTP2_PRIOR_KNOWLEDGE = 1, WPD_HTTP2_OWN_CONNECTION = 2 };
 
 typedef struct wpd_http_spec {
     const char *method; /* "GET", "POST", "DELETE", "HEAD", ... */
@@ -66,11 +58,9 @@ typedef struct wpd_http_spec {
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
     long timeout_ms;            /* whole request; 0 = none (long logs, waits) */
     long connect_timeout_ms;    /* 0 = 10 s */
-    /* HTTP/2 (gRPC): WPD_HTTP2_PRIOR_KNOWLEDGE opens h2c connections on
-     * http:// (ALPN h2 on https://); WPD_HTTP2_REUSE only joins an
-     * existing HTTP/2 connection (a new connection would be HTTP/1.1 with
-     * an Upgrade), see core/grpc/client.c. Requests to the same server
-     * share one multiplexed connection. */
+    /* HTTP/2 (gRPC): WPD_HTTP2_PRIOR_KNOWLEDGE speaks h2c on http://
+     * (ALPN h2 on https://), requests to the same server sharing one
+     * multiplexed connection; WPD_HTTP2_OWN_CONNECTION, see above. */
     int http2;
     wpd_http_headers_fn on_headers; /* optional */
     wpd_http_data_fn on_data;       /* optional: stream the body instead of buffering */
