@@ -15,7 +15,6 @@
 
 struct wpd_grpc_channel {
     wpd_http_client *http;
-    bool own_connections; /* libcurl < 8: every call on a connection of its own */
     wpd_grpc_target target;
     char label[4200];
     wpd_grpc_call *head;
@@ -39,7 +38,6 @@ struct wpd_grpc_call {
     char **headers;
     size_t n_headers;
     long timeout_ms;
-    int mode; /* WPD_HTTP2_* */
 };
 
 static void issue(wpd_grpc_call *c);
@@ -75,11 +73,6 @@ wpd_grpc_channel *wpd_grpc_channel_new(wpd_reactor *r, const char *target, const
     setup.tcp_keepalive = 1;
     wpd_grpc_channel *ch = wpd_xcalloc(1, sizeof *ch);
     ch->target = t;
-    /* libcurl before 8.0 cannot share an h2c connection (curl#10634: a
-     * prior-knowledge request that reuses one fails, and the connection
-     * stays broken for every later request), so there each call gets a
-     * connection of its own; from 8.0 on, calls share one */
-    ch->own_connections = !secure && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
     snprintf(ch->label, sizeof ch->label, "%s", t.unix_socket ? t.unix_path : t.authority);
     ch->http = wpd_http_client_new(r, &setup);
     return ch;
@@ -260,7 +253,6 @@ wpd_grpc_call *wpd_grpc_unary(wpd_grpc_channel *ch, const char *method, const ch
         c->headers[c->n_headers++] = wpd_xasprintf("grpc-timeout: %ldm", timeout_ms);
     for (size_t i = 0; i < n_meta; i++)
         c->headers[c->n_headers++] = wpd_xstrdup(metadata[i]);
-    c->mode = ch->own_connections ? WPD_HTTP2_OWN_CONNECTION : WPD_HTTP2_PRIOR_KNOWLEDGE;
     issue(c);
     return c;
 }
@@ -275,7 +267,7 @@ static void issue(wpd_grpc_call *c)
         .content_type = "application/grpc",
         .headers = (const char *const *)c->headers,
         .timeout_ms = c->timeout_ms,
-        .http2 = c->mode,
+        .http2 = WPD_HTTP2_PRIOR_KNOWLEDGE,
         .on_data = on_body,
         .on_done = on_http_done,
         .arg = c,

@@ -1,6 +1,7 @@
 /* http.c - one HTTP request = one curl easy handle on the reactor's multi
  * handle. Buffered or streamed bodies, response headers, cancellation
- * (always completed through the loop, never re-entering curl). */
+ * (always completed through the loop, never re-entering curl), and the
+ * discipline that lets libcurl 7.x share one h2c connection. */
 #include "io/http.h"
 
 #include <ctype.h>
@@ -10,14 +11,36 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "io/connerr.h"
+
+/* Sharing an h2c (HTTP/2 without TLS, prior knowledge) connection with
+ * libcurl before 8.0: a prior-knowledge request that reuses a connection
+ * fails in the framing layer (curl#10634), while a plain HTTP/2 request
+ * ("join") multiplexes on an existing h2c connection correctly. So one
+ * request at a time, the probe, opens a fresh connection with prior
+ * knowledge; every other request joins (waiting for the probe's
+ * connection with PIPEWAIT) and is never allowed to open a connection of
+ * its own (it would speak HTTP/1.1): refused, it waits for the next probe
+ * and is added again. The count of open sockets tells whether a
+ * connection exists; curl closes sockets through us, so the count can
+ * outlive the client (freed with its last socket). */
+typedef struct h2c_share {
+    int sockets;
+    int owner_gone;
+    wpd_http_request *probe;
+    wpd_http_request *wait_head, *wait_tail; /* refused joiners, in order */
+} h2c_share;
+
+enum { H2C_NONE = 0, H2C_PROBE, H2C_JOIN };
 
 struct wpd_http_client {
     wpd_reactor *r;
     wpd_conn_setup setup;
     wpd_http_request *head; /* requests in flight */
     size_t in_flight;
+    h2c_share *h2c; /* NULL until a request needs it */
 };
 
 struct wpd_http_request {
@@ -38,8 +61,130 @@ struct wpd_http_request {
     int headers_done;
     int finished;
     int socket_errno; /* why the last socket() failed (EMFILE...), 0 = it did not */
+    int h2c_role;     /* H2C_* */
+    int h2c_refused;  /* a joiner that wanted a connection of its own */
+    int h2c_waiting;  /* on the share's wait list, not in the multi */
+    wpd_http_request *wait_next;
     struct timespec started;
 };
+
+static int h2c_close_socket(void *arg, curl_socket_t fd)
+{
+    h2c_share *h = arg;
+    close(fd);
+    if (--h->sockets == 0 && h->owner_gone)
+        free(h);
+    return 0;
+}
+
+/* libcurl 7.x, HTTP/2 without TLS: see h2c_share. */
+static int wants_h2c_share(const wpd_http_client *c, const wpd_http_spec *sp)
+{
+    return sp->http2 == WPD_HTTP2_PRIOR_KNOWLEDGE && strncmp(c->setup.base_url, "https:", 6) != 0 &&
+           curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+}
+
+/* Probe when no connection is open and no probe is under way; join
+ * otherwise. */
+static void h2c_assign(wpd_http_request *q)
+{
+    h2c_share *h = q->c->h2c;
+    CURL *e = q->easy;
+    if (h->sockets == 0 && !h->probe) {
+        q->h2c_role = H2C_PROBE;
+        h->probe = q;
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    } else {
+        q->h2c_role = H2C_JOIN;
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 0L);
+    }
+    if (q->spec.timeout_ms > 0) {
+        long left = q->spec.timeout_ms - (long)(wpd_http_elapsed(q) * 1000.0);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left > 1 ? left : 1L);
+    }
+}
+
+/* (Re)add a request of the discipline to the multi handle. */
+static void h2c_add(wpd_http_request *q)
+{
+    h2c_assign(q);
+    CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(q->c->r), q->easy);
+    if (mc != CURLM_OK) {
+        if (q->c->h2c->probe == q)
+            q->c->h2c->probe = NULL;
+        snprintf(q->errbuf, sizeof q->errbuf, "cannot start request: %s", curl_multi_strerror(mc));
+        q->start_failed = 1;
+        event_active(&q->deferred, 0, 0);
+    }
+}
+
+static void h2c_launch_waiting(wpd_http_client *c)
+{
+    h2c_share *h = c->h2c;
+    wpd_http_request *list = h->wait_head;
+    h->wait_head = h->wait_tail = NULL;
+    while (list) {
+        wpd_http_request *q = list;
+        list = q->wait_next;
+        q->wait_next = NULL;
+        q->h2c_waiting = 0;
+        if (!q->canceled)
+            h2c_add(q);
+    }
+}
+
+static void h2c_unwait(h2c_share *h, wpd_http_request *q)
+{
+    wpd_http_request **pp = &h->wait_head, *prev = NULL;
+    while (*pp && *pp != q) {
+        prev = *pp;
+        pp = &(*pp)->wait_next;
+    }
+    if (!*pp)
+        return;
+    *pp = q->wait_next;
+    if (h->wait_tail == q)
+        h->wait_tail = prev;
+    q->wait_next = NULL;
+    q->h2c_waiting = 0;
+}
+
+/* A request leaves the h2c discipline: a probe lets the waiting go. */
+static void h2c_leave(wpd_http_request *q)
+{
+    h2c_share *h = q->c->h2c;
+    if (!h)
+        return;
+    if (q->h2c_waiting)
+        h2c_unwait(h, q);
+    if (h->probe == q) {
+        h->probe = NULL;
+        h2c_launch_waiting(q->c);
+    }
+}
+
+/* A joiner found no connection to join: it waits for a probe (or becomes
+ * one), with what is left of its time. */
+static void h2c_requeue(wpd_http_request *q)
+{
+    h2c_share *h = q->c->h2c;
+    curl_multi_remove_handle(wpd_reactor_multi(q->c->r), q->easy);
+    q->h2c_refused = 0;
+    q->socket_errno = 0;
+    q->errbuf[0] = '\0';
+    if (h->probe) {
+        q->h2c_waiting = 1;
+        if (h->wait_tail)
+            h->wait_tail->wait_next = q;
+        else
+            h->wait_head = q;
+        h->wait_tail = q;
+        return;
+    }
+    h2c_add(q);
+}
 
 static void free_headers(wpd_http_response *res)
 {
@@ -84,6 +229,7 @@ static void finish(wpd_http_request *q, const wpd_error *err)
     if (q->finished)
         return;
     q->finished = 1;
+    h2c_leave(q);
     unlink_req(q);
     if (q->easy) {
         curl_multi_remove_handle(wpd_reactor_multi(q->c->r), q->easy);
@@ -98,6 +244,10 @@ static void on_complete(void *self, CURLcode result)
 {
     wpd_http_request *q = self;
     wpd_error err;
+    if (q->h2c_refused && result == CURLE_COULDNT_CONNECT && !q->canceled) {
+        h2c_requeue(q);
+        return;
+    }
     q->res.curl_code = (int)result;
     if (q->canceled || q->aborted_by_callback) {
         wpd_error_set(&err, WPD_ERR_CANCELED, 0, "request canceled");
@@ -142,6 +292,13 @@ static void on_deferred(evutil_socket_t fd, short what, void *arg)
     wpd_error err;
     if (q->add_pending && !q->canceled) {
         q->add_pending = 0;
+        if (q->h2c_role) {
+            if (q->c->h2c->probe) {
+                h2c_requeue(q); /* waits for the probe */
+                return;
+            }
+            h2c_assign(q);
+        }
         CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(q->c->r), q->easy);
         if (mc == CURLM_OK)
             return;
@@ -228,11 +385,23 @@ void wpd_http_client_free(wpd_http_client *c)
 {
     if (!c)
         return;
+    h2c_share *h = c->h2c;
+    if (h) {
+        h->probe = NULL;
+        h->wait_head = h->wait_tail = NULL;
+    }
     while (c->head) {
         wpd_http_request *q = c->head;
         q->finished = 1;
         unlink_req(q);
         destroy_req(q);
+    }
+    if (h) {
+        /* curl closes the connection's sockets later, through h */
+        if (h->sockets > 0)
+            h->owner_gone = 1;
+        else
+            free(h);
     }
     free(c);
 }
@@ -253,11 +422,17 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
 {
     (void)purpose;
     wpd_http_request *q = arg;
+    if (q->h2c_role == H2C_JOIN) {
+        q->h2c_refused = 1; /* no connection to join: wait for a probe */
+        return CURL_SOCKET_BAD;
+    }
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) {
         q->socket_errno = errno;
         return CURL_SOCKET_BAD;
     }
+    if (q->h2c_role == H2C_PROBE)
+        q->c->h2c->sockets++;
     return fd;
 }
 
@@ -287,12 +462,15 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
         if (strncmp(s->base_url, "https:", 6) == 0)
             v = CURL_HTTP_VERSION_2TLS;
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, v);
-        if (sp->http2 == WPD_HTTP2_OWN_CONNECTION) {
-            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-        }
         /* wait for the connection being set up rather than opening another */
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        if (wants_h2c_share(q->c, sp)) {
+            if (!q->c->h2c)
+                q->c->h2c = wpd_xcalloc(1, sizeof *q->c->h2c);
+            q->h2c_role = H2C_JOIN; /* h2c_assign decides when it is added */
+            curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, h2c_close_socket);
+            curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, q->c->h2c);
+        }
     }
     if (s->unix_path[0])
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
@@ -369,7 +547,11 @@ wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec)
         return q;
     }
     configure(q, spec);
+    if (q->h2c_role)
+        h2c_assign(q);
     CURLMcode mc = curl_multi_add_handle(wpd_reactor_multi(c->r), q->easy);
+    if (mc != CURLM_OK && q->h2c_role == H2C_PROBE)
+        c->h2c->probe = NULL; /* becomes the probe again when added from the loop */
     if (mc == CURLM_RECURSIVE_API_CALL) {
         /* called from a header or data callback, where curl refuses new
          * handles: add it from the loop instead */

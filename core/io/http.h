@@ -45,9 +45,7 @@ typedef int (*wpd_http_data_fn)(wpd_http_request *req, const char *data, size_t 
 /* The response headers are complete (res->status and headers valid). */
 typedef void (*wpd_http_headers_fn)(wpd_http_request *req, const wpd_http_response *res, void *arg);
 
-/* WPD_HTTP2_OWN_CONNECTION: prior knowledge on a new connection of its own,
- * closed afterwards (no reuse at all). */
-enum { WPD_HTTP1 = 0, WPD_HTTP2_PRIOR_KNOWLEDGE = 1, WPD_HTTP2_OWN_CONNECTION = 2 };
+enum { WPD_HTTP1 = 0, WPD_HTTP2_PRIOR_KNOWLEDGE = 1 };
 
 typedef struct wpd_http_spec {
     const char *method; /* "GET", "POST", "DELETE", "HEAD", ... */
@@ -59,8 +57,8 @@ typedef struct wpd_http_spec {
     long timeout_ms;            /* whole request; 0 = none (long logs, waits) */
     long connect_timeout_ms;    /* 0 = 10 s */
     /* HTTP/2 (gRPC): WPD_HTTP2_PRIOR_KNOWLEDGE speaks h2c on http://
-     * (ALPN h2 on https://), requests to the same server sharing one
-     * multiplexed connection; WPD_HTTP2_OWN_CONNECTION, see above. */
+     * (ALPN h2 on https://), the client's requests sharing one multiplexed
+     * connection (with libcurl 7.x too, see http.c). */
     int http2;
     wpd_http_headers_fn on_headers; /* optional */
     wpd_http_data_fn on_data;       /* optional: stream the body instead of buffering */

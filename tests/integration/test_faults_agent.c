@@ -277,6 +277,18 @@ END_TEST
 
 /* ---------------------------------------------------------------- scheduling */
 
+/* The agent has exactly one connection to the server open. */
+static void assert_one_connection(const tu_agent *r)
+{
+    const char *port = strrchr(r->srv.grpc, ':') + 1;
+    char *cmd = wpd_xasprintf("ss -Htn state established '( dport = :%s )' | wc -l", port);
+    char *out = NULL;
+    ck_assert_int_eq(tu_run(cmd, 0, &out), 0);
+    ck_assert_msg(atoi(out) == 1, "%s connections to the server", out);
+    free(out);
+    free(cmd);
+}
+
 START_TEST(test_capacity_and_labels)
 {
     tu_agent r;
@@ -306,6 +318,9 @@ START_TEST(test_capacity_and_labels)
         for (int k = i + 1; k < 3; k++)
             overlaps += st[i] < fin[k] && st[k] < fin[i];
     ck_assert_msg(overlaps >= 1 && overlaps < 3, "overlaps %d", overlaps);
+    /* both runners' Next polls, the health reports and everything before
+     * went over one connection to the server */
+    assert_one_connection(&r);
     char *doc = tu_wps_workflow(&r.srv, other);
     tu_assert_workflow_state(doc, "pending");
     free(doc);
@@ -661,6 +676,8 @@ START_TEST(test_mixed_engines)
     tu_wps_request(&r.srv, "GET", "/agents", NULL, &body);
     ck_assert_int_eq(tu_json_len(body, ""), 2);
     free(body);
+    /* both engines' agents (authenticating at once) on one connection */
+    assert_one_connection(&r);
     tu_proc_signal(&r.x.proc, SIGTERM);
     ck_assert_int_eq(tu_agent_finish(&r), 0);
     char *conf_path = wpd_xasprintf("%s/agent.conf", r.dir);
