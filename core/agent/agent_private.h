@@ -21,6 +21,12 @@ typedef struct agent_engine agent_engine;
 typedef struct agent_slot agent_slot;
 typedef struct agent_workflow agent_workflow;
 typedef struct agent_report agent_report;
+typedef struct agent_backlog {
+    size_t bytes;    /* log and report bytes waiting for the server now */
+    size_t peak;     /* the most there ever were */
+    unsigned pauses; /* how often the steps' output was held */
+    bool paused;     /* it is held now */
+} agent_backlog;
 
 typedef struct agent_label {
     char *key, *value;
@@ -122,6 +128,7 @@ const char *agent_workflow_repo(const agent_workflow *w);
 const char *agent_workflow_pipeline_number(const agent_workflow *w);
 int64_t agent_workflow_started(const agent_workflow *w);
 int64_t agent_workflow_timeout_s(const agent_workflow *w);
+void agent_workflow_backlog(const agent_workflow *w, agent_backlog *out);
 
 /* report.c: the workflow's Update, Log and Done calls, in order. */
 agent_report *agent_report_new(wpd_reactor *r, agent_peer *p, const char *workflow_id,
@@ -138,6 +145,10 @@ void agent_report_done(agent_report *q, const Proto__WorkflowState *st, void (*f
                        void *arg);
 /* Shutdown: everything still queued gets 5 s; force: drop it now. */
 void agent_report_hurry(agent_report *q, bool force);
+/* fn(arg, true) when the bytes waiting for the server pass 4 MiB,
+ * fn(arg, false) when they are back under 2 MiB (report.c). */
+void agent_report_set_pressure(agent_report *q, void (*fn)(void *arg, bool over), void *arg);
+void agent_report_backlog(const agent_report *q, agent_backlog *out);
 
 /* health.c: /healthz, /varz, /version with evhttp on the reactor. */
 struct agent_health *agent_health_new(wpd_agent *a, const char *addr, wpd_error *err);

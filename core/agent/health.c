@@ -76,6 +76,13 @@ static void varz(struct agent_health *h, struct evhttp_request *req)
             wpd_jw_kint(&w, "pipeline_timeout", agent_workflow_timeout_s(wf) * 1000000000LL);
             if (a->engines[i].name)
                 wpd_jw_kstr(&w, "engine", a->engines[i].name);
+            /* beyond the Go agent: the reports not yet sent (back-pressure) */
+            agent_backlog bl;
+            agent_workflow_backlog(wf, &bl);
+            wpd_jw_kint(&w, "log_backlog_bytes", (int64_t)bl.bytes);
+            wpd_jw_kint(&w, "log_backlog_peak_bytes", (int64_t)bl.peak);
+            wpd_jw_kint(&w, "log_output_pauses", (int64_t)bl.pauses);
+            wpd_jw_kbool(&w, "log_output_paused", bl.paused);
             wpd_jw_obj_end(&w);
         }
     wpd_jw_obj_end(&w);

@@ -3,7 +3,13 @@
  * entries or 1 s after the first line of a batch), step Updates (pending
  * lines always go first, so a step's logs precede its final state) and
  * finally Done. Failed Log batches are dropped after their retries, as the
- * Go agent does; every failure is logged. */
+ * Go agent does; every failure is logged.
+ *
+ * Back-pressure: when the bytes waiting for the server (sealed batches,
+ * the call in flight and the batch being filled) reach BACKLOG_HIGH the
+ * owner is told to stop reading step output, and told to go on once they
+ * are down to BACKLOG_LOW, so a step printing faster than the server
+ * takes it blocks on its output instead of growing the agent. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +19,8 @@
 #define BATCH_BYTES ((size_t)1 << 20)
 #define FLUSH_MS 1000L
 #define SHUTDOWN_MS 5000L
+#define BACKLOG_HIGH ((size_t)4 << 20)
+#define BACKLOG_LOW ((size_t)2 << 20)
 
 typedef enum { ITEM_LOG, ITEM_UPDATE, ITEM_DONE } item_kind;
 
@@ -42,6 +50,13 @@ struct agent_report {
     void *finished_arg;
     bool done_queued;
     wpd_timer *finish_timer;
+    /* back-pressure */
+    size_t backlog; /* packed bytes of the queue and the call in flight */
+    size_t peak;    /* the most backlog + batch seen */
+    unsigned pauses;
+    bool over;
+    void (*pressure)(void *arg, bool over);
+    void *pressure_arg;
 };
 
 static void kick(agent_report *q);
@@ -78,6 +93,41 @@ static void free_item(item *it)
     free(it);
 }
 
+void agent_report_set_pressure(agent_report *q, void (*fn)(void *arg, bool over), void *arg)
+{
+    q->pressure = fn;
+    q->pressure_arg = arg;
+}
+
+void agent_report_backlog(const agent_report *q, agent_backlog *out)
+{
+    out->bytes = q->backlog + q->batch_bytes;
+    out->peak = q->peak;
+    out->pauses = q->pauses;
+    out->paused = q->over;
+}
+
+static void check_pressure(agent_report *q)
+{
+    size_t b = q->backlog + q->batch_bytes;
+    if (b > q->peak)
+        q->peak = b;
+    bool over = q->over ? b > BACKLOG_LOW : b >= BACKLOG_HIGH;
+    if (over == q->over)
+        return;
+    q->over = over;
+    q->pauses += over;
+    if (q->pressure)
+        q->pressure(q->pressure_arg, over);
+}
+
+/* An item leaves the queue for good. */
+static void drop_item(agent_report *q, item *it)
+{
+    q->backlog -= it->req.len;
+    free_item(it);
+}
+
 void agent_report_free(agent_report *q)
 {
     if (!q)
@@ -107,6 +157,7 @@ static void push(agent_report *q, item_kind kind, const ProtobufCMessage *m, siz
     wpd_buf_reserve(&it->req, n + 1);
     protobuf_c_message_pack(m, (uint8_t *)it->req.data);
     it->req.len = n;
+    q->backlog += n;
     if (q->tail)
         q->tail->next = it;
     else
@@ -161,6 +212,7 @@ void agent_report_log(agent_report *q, const char *uuid, int64_t time, int32_t l
     } else if (!wpd_timer_pending(q->flush_timer)) {
         wpd_timer_start(q->flush_timer, FLUSH_MS);
     }
+    check_pressure(q);
 }
 
 void agent_report_update(agent_report *q, const Proto__StepState *st)
@@ -207,8 +259,9 @@ static void on_sent(void *arg, const wpd_grpc_status *st, ProtobufCMessage *resp
             agent_log(q->a, WPD_AGENT_LOG_ERROR, "workflow %s: %s failed: %s: %s", q->id,
                       item_method[it->kind], wpd_grpc_code_name(st->code), st->message);
     }
-    free_item(it);
+    drop_item(q, it);
     kick(q);
+    check_pressure(q);
 }
 
 static void on_finish_timer(void *arg)
@@ -251,10 +304,11 @@ void agent_report_hurry(agent_report *q, bool force)
     while (q->head) {
         item *it = q->head;
         q->head = it->next;
-        free_item(it);
+        drop_item(q, it);
     }
     q->tail = NULL;
     free_entries(q);
+    check_pressure(q);
     wpd_timer_stop(q->flush_timer);
     if (q->call)
         rpc_cancel(q->call);

@@ -66,6 +66,11 @@ int64_t agent_workflow_started(const agent_workflow *w)
 {
     return w->started;
 }
+void agent_workflow_backlog(const agent_workflow *w, agent_backlog *out)
+{
+    agent_report_backlog(w->report, out);
+}
+
 int64_t agent_workflow_timeout_s(const agent_workflow *w)
 {
     return w->timeout_min * 60;
@@ -187,6 +192,15 @@ static void send_done(agent_workflow *w, const char *error)
     w->done_sent = true;
     stop_background(w);
     agent_report_done(w->report, &st, on_reports_finished, w);
+}
+
+/* The server takes the logs slower than the steps print them: hold the
+ * steps' output until the backlog is sent. */
+static void on_pressure(void *arg, bool over)
+{
+    agent_workflow *w = arg;
+    if (w->run && !w->run_done)
+        wpd_run_pause_output(w->run, over);
 }
 
 static void on_run_done(wpd_run *run, void *arg)
@@ -325,6 +339,7 @@ static void on_init(void *arg, const wpd_grpc_status *st, ProtobufCMessage *resp
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     wpd_run_add_label(w->run, AGENT_OWNER_LABEL, owner);
     wpd_run_add_label(w->run, AGENT_PID_LABEL, pid);
+    agent_report_set_pressure(w->report, on_pressure, w);
     wpd_run_start(w->run, on_run_done, w);
 }
 

@@ -26,6 +26,10 @@ void wpd_call_cancel(wpd_call *c);
 /* Abort it and never run its callback: for an owner that goes away with
  * the call still in flight (freeing a backend mid-run). */
 void wpd_call_abandon(wpd_call *c);
+/* Back-pressure on a streaming call (attach, logs): paused, its data
+ * callback stops after the chunk being delivered and the engine's sends
+ * block until it is unpaused. NULL and non-streaming calls are ignored. */
+void wpd_call_pause(wpd_call *c, bool pause);
 
 /* A key and a value: labels of objects, list filters ("label" ->
  * "wp_uuid", "network" -> name; repeated keys are OR-ed by the engine). */

@@ -115,6 +115,12 @@ void wpd_call_cancel(wpd_call *c)
         wpd_error_set(&c->early, WPD_ERR_CANCELED, 0, "Canceled");
 }
 
+void wpd_call_pause(wpd_call *c, bool pause)
+{
+    if (c && c->req && !c->canceled)
+        wpd_http_pause(c->req, pause);
+}
+
 static void typed_complete(wpd_call *c, const wpd_http_response *res, const wpd_error *err)
 {
     wpd_typed_call *t = (wpd_typed_call *)c;

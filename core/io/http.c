@@ -61,9 +61,12 @@ struct wpd_http_request {
     int headers_done;
     int finished;
     int socket_errno; /* why the last socket() failed (EMFILE...), 0 = it did not */
-    int h2c_role;     /* H2C_* */
-    int h2c_refused;  /* a joiner that wanted a connection of its own */
-    int h2c_waiting;  /* on the share's wait list, not in the multi */
+    int pause_wanted; /* the owner paused the body: stop at the next chunk */
+    int paused;       /* curl holds a chunk for us (CURL_WRITEFUNC_PAUSE) */
+    struct event resume;
+    int h2c_role;    /* H2C_* */
+    int h2c_refused; /* a joiner that wanted a connection of its own */
+    int h2c_waiting; /* on the share's wait list, not in the multi */
     wpd_http_request *wait_next;
     struct timespec started;
 };
@@ -212,6 +215,7 @@ static void unlink_req(wpd_http_request *q)
 static void destroy_req(wpd_http_request *q)
 {
     event_del(&q->deferred);
+    event_del(&q->resume);
     if (q->easy) {
         curl_multi_remove_handle(wpd_reactor_multi(q->c->r), q->easy);
         curl_easy_cleanup(q->easy);
@@ -361,6 +365,10 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
     size_t len = size * n;
     if (q->canceled)
         return 0; /* abort; completion reports the cancellation */
+    if (q->pause_wanted) {
+        q->paused = 1; /* curl keeps this chunk until wpd_http_pause(q, false) */
+        return CURL_WRITEFUNC_PAUSE;
+    }
     headers_complete(q);
     if (q->spec.on_data) {
         if (q->spec.on_data(q, data, len, q->spec.arg) != 0) {
@@ -515,6 +523,8 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->req_headers);
 }
 
+static void on_resume(evutil_socket_t fd, short what, void *arg);
+
 wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec)
 {
     wpd_http_request *q = wpd_xcalloc(1, sizeof *q);
@@ -529,6 +539,7 @@ wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec)
     q->spec.content_type = NULL;
     clock_gettime(CLOCK_MONOTONIC, &q->started);
     event_assign(&q->deferred, wpd_reactor_base(c->r), -1, 0, on_deferred, q);
+    event_assign(&q->resume, wpd_reactor_base(c->r), -1, 0, on_resume, q);
     q->next = c->head;
     if (c->head)
         c->head->prev = q;
@@ -563,6 +574,28 @@ wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec)
         event_active(&q->deferred, 0, 0);
     }
     return q;
+}
+
+/* From the loop: unpausing may deliver the held chunk at once, so never
+ * from the owner's own callbacks. */
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    wpd_http_request *q = arg;
+    if (q->finished || q->canceled || q->pause_wanted || !q->paused || !q->easy)
+        return;
+    q->paused = 0;
+    curl_easy_pause(q->easy, CURLPAUSE_CONT);
+}
+
+void wpd_http_pause(wpd_http_request *q, bool pause)
+{
+    if (!q || q->finished)
+        return;
+    q->pause_wanted = pause;
+    if (!pause && q->paused)
+        event_active(&q->resume, 0, 0);
 }
 
 void wpd_http_cancel(wpd_http_request *q)

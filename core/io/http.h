@@ -5,6 +5,7 @@
 #ifndef WPDOCK_HTTP_H
 #define WPDOCK_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <wpdock/error.h>
 #include <wpdock/transport.h>
@@ -79,6 +80,11 @@ wpd_http_request *wpd_http_start(wpd_http_client *c, const wpd_http_spec *spec);
 /* Abort a request that has not completed yet; on_done follows (once) with
  * WPD_ERR_CANCELED unless the response had already completed. */
 void wpd_http_cancel(wpd_http_request *req);
+/* Back-pressure on a streamed body: paused, on_data gets at most the chunk
+ * being delivered and nothing more until it is unpaused (curl stops
+ * reading, so the peer's sends block); unpausing resumes from the loop.
+ * Headers and completion are not held back. */
+void wpd_http_pause(wpd_http_request *req, bool pause);
 /* Seconds this request has been running (for diagnostics). */
 double wpd_http_elapsed(const wpd_http_request *req);
 

@@ -61,6 +61,10 @@ wpd_op *wpd_backend_start_step(wpd_backend *b, const wpd_step *step, const wpd_k
  * demultiplexed bytes. */
 wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_fn output,
                               wpd_op_done_fn done, void *arg);
+/* Back-pressure: while paused, no step's output streams further (the
+ * engine holds it; containers block on writing); also for streams opened
+ * while paused. */
+void wpd_backend_pause_output(wpd_backend *b, bool pause);
 wpd_op *wpd_backend_wait_step(wpd_backend *b, const wpd_step *step, wpd_wait_done_fn done,
                               void *arg);
 /* stop (with the stop timeout) then kill; the container stays. */

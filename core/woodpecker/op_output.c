@@ -65,6 +65,14 @@ static void deliver_bytes(output_op *t, int stream, const char *data, size_t len
     t->output(t->base.arg, stream, data, len);
 }
 
+/* The op's stream call, paused at once when the backend's output is. */
+static void watch(output_op *t, wpd_call *call)
+{
+    t->base.call = call;
+    if (t->base.b->output_paused)
+        wpd_call_pause(call, true);
+}
+
 /* ---- reconciliation --------------------------------------------------- */
 
 static int recon_data(void *arg, int stream, const char *data, size_t len)
@@ -141,7 +149,7 @@ static void output_ending(output_op *t, const wpd_stream_end *end, const wpd_err
         t->recon_hash[1] = t->recon_hash[2] = FNV_OFFSET;
         wpd_output_cbs cbs = {.data = recon_data, .done = recon_done, .arg = t};
         wpd_logs_opts o = {0};
-        base->call = wpd_ctr_logs(base->b->engine, base->name, &o, &cbs);
+        watch(t, wpd_ctr_logs(base->b->engine, base->name, &o, &cbs));
         return;
     }
     op_finish(base, NULL);
@@ -236,7 +244,7 @@ output_op *output_attach_open(wpd_backend *b, const wpd_step *step, void (*ready
     t->ready_arg = arg;
     wpd_output_cbs cbs = {
         .ready = stream_ready, .data = stream_data, .done = stream_done, .arg = t};
-    t->base.call = wpd_ctr_attach(b->engine, t->base.name, false, &cbs);
+    watch(t, wpd_ctr_attach(b->engine, t->base.name, false, &cbs));
     return t;
 }
 
@@ -294,6 +302,16 @@ wpd_op *wpd_backend_tail_step(wpd_backend *b, const wpd_step *step, wpd_output_f
     t->base.arg = arg;
     wpd_output_cbs cbs = {.data = stream_data, .done = stream_done, .arg = t};
     wpd_logs_opts o = {.follow = true};
-    t->base.call = wpd_ctr_logs(b->engine, t->base.name, &o, &cbs);
+    watch(t, wpd_ctr_logs(b->engine, t->base.name, &o, &cbs));
     return &t->base;
+}
+
+void wpd_backend_pause_output(wpd_backend *b, bool pause)
+{
+    if (b->output_paused == pause)
+        return;
+    b->output_paused = pause;
+    for (wpd_op *op = b->ops; op; op = op->next)
+        if (op->cls == &output_class)
+            wpd_call_pause(op->call, pause);
 }

@@ -31,7 +31,8 @@ struct wpd_backend {
     wpd_notice_fn notice;
     void *notice_arg;
     bool hurry;
-    wpd_op *ops; /* every op in flight */
+    bool output_paused; /* wpd_backend_pause_output */
+    wpd_op *ops;        /* every op in flight */
     size_t n_ops;
     step_mark *marks;
     size_t n_marks, cap_marks;

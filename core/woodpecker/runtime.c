@@ -497,6 +497,12 @@ static void deadline_within(wpd_run *run, long ms)
     wpd_timer_start(run->deadline, ms);
 }
 
+void wpd_run_pause_output(wpd_run *run, bool pause)
+{
+    if (!run->canceled)
+        wpd_backend_pause_output(run->backend, pause);
+}
+
 void wpd_run_cancel(wpd_run *run, bool hurry)
 {
     bool again = hurry && run->hurry; /* hurried before: give up now */
@@ -514,6 +520,8 @@ void wpd_run_cancel(wpd_run *run, bool hurry)
     if (run->canceled)
         return;
     run->canceled = true;
+    /* a paused stream would never see its container go */
+    wpd_backend_pause_output(run->backend, false);
     if (run->status != WPD_RUN_RUNNING)
         return;
     if (run->setup_op)

@@ -114,6 +114,12 @@ WPD_EXPORT void wpd_run_start(wpd_run *run, wpd_run_done_fn done, void *arg);
  * the workflow are reported canceled, and a notice lists what may be left
  * on the engine and the `wpdock cleanup --workflow ID` that removes it. */
 WPD_EXPORT void wpd_run_cancel(wpd_run *run, bool hurry);
+/* Back-pressure for a consumer of log events that falls behind (a slow
+ * server): while paused no step's output is read further, so the engine
+ * holds it and the steps block on writing it; nothing is lost. At most the
+ * chunk being read is still delivered. Resuming (false) reads on. Ignored
+ * once the run is canceled (the cancel resumes). */
+WPD_EXPORT void wpd_run_pause_output(wpd_run *run, bool pause);
 WPD_EXPORT wpd_run_status wpd_run_get_status(const wpd_run *run);
 WPD_EXPORT const char *wpd_run_status_name(wpd_run_status s);
 WPD_EXPORT const char *wpd_run_error(const wpd_run *run); /* NULL when none */

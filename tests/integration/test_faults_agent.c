@@ -380,6 +380,82 @@ START_TEST(test_ten_thousand_lines)
 }
 END_TEST
 
+/* A step printing 24 MiB to a server that takes a Log call (1 MiB) every
+ * 250 ms: the agent holds the step's output (back-pressure) instead of
+ * queueing it all, and every line still arrives, once and in order. */
+START_TEST(test_log_backpressure)
+{
+    tu_agent r;
+    tu_agent_setup(&r, (const char *const[]){"--discard-logs", NULL});
+    const int lines = 24 * 1024 * 1024 / 100;
+    char *cmdline = wpd_xasprintf("yes %0100d | cut -c1-99 | head -n %d", 0, lines);
+    char *payload = tu_agent_one_step(&r, "s", (const char *const[]){cmdline, NULL});
+    char *id = tu_wps_queue(&r.srv, payload, NULL, 10);
+    fault(&r, "{\"log_delay_ms\":250}");
+    int port = 20000 + (int)(tu_now_ms() % 20000);
+    char addrvar[96];
+    snprintf(addrvar, sizeof addrvar, "WOODPECKER_HEALTHCHECK_ADDR=127.0.0.1:%d", port);
+    tu_agent_start(&r, NULL,
+                   (const char *const[]){"WOODPECKER_AGENT_SINGLE_WORKFLOW=true",
+                                         "WOODPECKER_HEALTHCHECK=true", addrvar, NULL});
+    char *varz = wpd_xasprintf("curl -sf http://127.0.0.1:%d/varz", port);
+    char *key_peak = wpd_xasprintf("running.%s.log_backlog_peak_bytes", id);
+    char *key_pauses = wpd_xasprintf("running.%s.log_output_pauses", id);
+    long long peak = -1, pauses = -1, deadline = tu_now_ms() + 180000;
+    for (;;) {
+        char *out = NULL;
+        if (tu_run(varz, 1, &out) == 0 || (out && *out)) {
+            long long p = tu_json_int(out, key_peak, -1), n = tu_json_int(out, key_pauses, -1);
+            if (p > peak)
+                peak = p;
+            if (n > pauses)
+                pauses = n;
+        }
+        free(out);
+        char *doc = tu_wps_workflow(&r.srv, id);
+        char *state = tu_json_str(doc, "state");
+        int over = state && strcmp(state, "running") != 0 && strcmp(state, "pending") != 0;
+        free(state);
+        free(doc);
+        if (over)
+            break;
+        tu_proc_pump(&r.x.proc, 0);
+        ck_assert_msg(tu_now_ms() < deadline, "the workflow did not end in 180 s: %s",
+                      r.x.proc.err);
+        usleep(100000);
+    }
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
+    char *doc = tu_wps_workflow(&r.srv, id);
+    tu_assert_workflow_state(doc, "success");
+    /* the lines and the script's trace line ("+ yes ...") */
+    char *k = wpd_xasprintf("log_stats.%s.lines", r.uuid);
+    ck_assert_int_eq(tu_json_int(doc, k, -1), lines + 1);
+    free(k);
+    k = wpd_xasprintf("log_stats.%s.bytes", r.uuid);
+    long long bytes = tu_json_int(doc, k, -1);
+    ck_assert_msg(bytes > (long long)lines * 99 && bytes < (long long)lines * 99 + 200,
+                  "%lld bytes of log", bytes);
+    free(k);
+    k = wpd_xasprintf("log_stats.%s.contiguous", r.uuid);
+    char *contiguous = tu_json_str(doc, k);
+    ck_assert_msg(contiguous && strcmp(contiguous, "true") == 0, "lines out of order: %s", doc);
+    free(contiguous);
+    free(k);
+    ck_assert_int_eq(tu_json_int(doc, "log_duplicates", -1), 0);
+    free(doc);
+    /* held at 4 MiB (plus what was being read then), not 24 */
+    ck_assert_msg(pauses >= 1, "the output was never held (pauses %lld)", pauses);
+    ck_assert_msg(peak > 0 && peak < 5 * 1024 * 1024, "backlog peaked at %lld bytes", peak);
+    free(key_peak);
+    free(key_pauses);
+    free(varz);
+    free(id);
+    free(payload);
+    free(cmdline);
+    tu_agent_teardown(&r);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- health, sweep */
 
 START_TEST(test_health_endpoint)
@@ -726,6 +802,7 @@ static Suite *suite(void)
     ADD(s, test_big_payload);
     ADD(s, test_token_expiry_and_retry_window);
     ADD(s, test_mixed_engines);
+    ADD(s, test_log_backpressure);
     return s;
 }
 
