@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <wpdock/cleanup.h>
+#include <wpdock/harness.h>
 
 #include "cli.h"
 #include "printable.h"
@@ -12,6 +13,8 @@
 void help_cleanup(FILE *out)
 {
     fputs("usage: wpdock cleanup [-H URI | --engine NAME=URI...] [--workflow ID] [--dry-run]\n"
+          "       wpdock cleanup --harness [--session ID] [-H URI | --engine NAME=URI...] "
+          "[--dry-run]\n"
           "\n"
           "Remove what interrupted or lost runs left on the engine(s): containers\n"
           "labelled wp_uuid (forcibly, with their anonymous volumes) and networks and\n"
@@ -22,6 +25,11 @@ void help_cleanup(FILE *out)
           "  --workflow ID  only that workflow's network and volume (label\n"
           "                 wp_workflow=ID, the id `wpdock exec` names when it could\n"
           "                 not clean up) and the step containers attached to them\n"
+          "  --harness      instead, what test-harness sessions (wpdock/harness.h)\n"
+          "                 left: resources labelled io.wpdock.session whose owner\n"
+          "                 process is gone or whose io.wpdock.expires passed (a live\n"
+          "                 session's are never touched)\n"
+          "  --session ID   with --harness: everything of that session\n"
           "  --dry-run      only list what would be removed\n"
           "\n"
           "Exit status 0 when everything found was removed (or --dry-run), 1 when\n"
@@ -57,12 +65,16 @@ int cmd_cleanup(int argc, char **argv)
     const char *host = NULL;
     bool dry = false;
     const char *workflow = NULL;
+    bool harness = false;
+    const char *session = NULL;
     char *specs[64];
     size_t n_specs = 0;
     static const struct option opts[] = {{"host", required_argument, 0, 'H'},
                                          {"engine", required_argument, 0, 'e'},
                                          {"dry-run", no_argument, 0, 'n'},
                                          {"workflow", required_argument, 0, 'w'},
+                                         {"harness", no_argument, 0, 'h'},
+                                         {"session", required_argument, 0, 's'},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -79,6 +91,8 @@ int cmd_cleanup(int argc, char **argv)
             break;
         case 'n': dry = true; break;
         case 'w': workflow = optarg; break;
+        case 'h': harness = true; break;
+        case 's': session = optarg; break;
         case ':': cli_error("cleanup: option \"%s\" needs a value", argv[optind - 1]); return 2;
         default:
             cli_error("cleanup: unknown option \"%s\" (see `wpdock cleanup --help`)",
@@ -88,6 +102,14 @@ int cmd_cleanup(int argc, char **argv)
     }
     if (optind < argc) {
         cli_error("cleanup: unexpected argument \"%s\"", argv[optind]);
+        return WPD_EXIT_USAGE;
+    }
+    if (session && !harness) {
+        cli_error("cleanup: --session needs --harness");
+        return WPD_EXIT_USAGE;
+    }
+    if (harness && workflow) {
+        cli_error("cleanup: --workflow and --harness exclude each other");
         return WPD_EXIT_USAGE;
     }
     cli_engines es;
@@ -105,7 +127,10 @@ int cmd_cleanup(int argc, char **argv)
         }
         struct tally t = {ce->name, dry, 0};
         size_t found = 0;
-        if (wpd_cleanup_sync(ce->engine, workflow, dry, on_leftover, &t, &found, &err) != 0) {
+        int lrc = harness
+                      ? wpd_harness_sweep(ce->engine, session, dry, on_leftover, &t, &found, &err)
+                      : wpd_cleanup_sync(ce->engine, workflow, dry, on_leftover, &t, &found, &err);
+        if (lrc != 0) {
             cli_error("%s: %s", ce->name, err.message);
             rc = WPD_EXIT_ENGINE;
             continue;

@@ -9,6 +9,12 @@
 #include "engine/dialect.h"
 #include "util/arena.h"
 
+/* wpdock/harness.h publishes wpd_ctr_stop and wpd_ctr_logs (a test
+ * author's container); the engine calls of the same short names link as
+ * wpd_engine_ctr_*. Callers below the harness keep the short names. */
+#define wpd_ctr_stop wpd_engine_ctr_stop
+#define wpd_ctr_logs wpd_engine_ctr_logs
+
 /* ---- create: POST /containers/create?name=NAME with a create body (the
  * Config fields, "HostConfig", optionally "NetworkingConfig"), built by the
  * caller. A name taken: wpd_dialect_name_conflict (Docker 409, Podman 500);

@@ -6,6 +6,11 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
+/* wpdock/harness.h publishes wpd_net_create and wpd_net_remove (a test
+ * author's network); these engine calls link as wpd_engine_net_*. */
+#define wpd_net_create wpd_engine_net_create
+#define wpd_net_remove wpd_engine_net_remove
+
 typedef struct wpd_net_spec {
     const char *name;
     const char *driver; /* NULL = "bridge" */

@@ -13,6 +13,7 @@ struct wpd_reactor {
     CURLM *multi;
     struct event *curl_timer;
     int stopping;
+    int running; /* wpd_reactor_run* calls in progress */
 };
 
 /* Per-socket state, attached to curl's socket with curl_multi_assign. */
@@ -182,14 +183,24 @@ CURLM *wpd_reactor_multi(wpd_reactor *r)
 int wpd_reactor_run(wpd_reactor *r)
 {
     r->stopping = 0;
-    return event_base_loop(r->base, 0) < 0 ? -1 : 0;
+    r->running++;
+    int rc = event_base_loop(r->base, 0) < 0 ? -1 : 0;
+    r->running--;
+    return rc;
+}
+
+bool wpd_reactor_in_callback(const wpd_reactor *r)
+{
+    return r->running > 0;
 }
 
 int wpd_reactor_run_until(wpd_reactor *r, const volatile bool *done)
 {
     r->stopping = 0;
     while (!*done && !r->stopping) {
+        r->running++;
         int rc = event_base_loop(r->base, EVLOOP_ONCE);
+        r->running--;
         if (rc < 0)
             return -1;
         if (rc == 1 && !*done)

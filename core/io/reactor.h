@@ -10,6 +10,9 @@
 
 struct event_base *wpd_reactor_base(wpd_reactor *r);
 CURLM *wpd_reactor_multi(wpd_reactor *r);
+/* Code runs while wpd_reactor_run* runs only from the loop's callbacks:
+ * true there (blocking helpers refuse to run the loop again). */
+bool wpd_reactor_in_callback(const wpd_reactor *r);
 
 /* Every easy handle added to the reactor's multi handle must carry, as
  * CURLOPT_PRIVATE, a pointer to a struct whose first member is this: the

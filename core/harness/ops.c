@@ -1,0 +1,559 @@
+/* ops.c - what a test does with a running container: its address, exec,
+ * logs, copy in and out, stop, exit code and terminate. Exec and terminate
+ * are operations in flight (hops) with async forms; the others run the
+ * session's reactor until their one engine call is answered. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/harness_private.h"
+
+const char *wpd_ctr_id(const wpd_ctr *c)
+{
+    return c ? c->id : NULL;
+}
+
+const char *wpd_ctr_host(const wpd_ctr *c)
+{
+    return c ? c->host : NULL;
+}
+
+wpd_session *wpd_ctr_session(const wpd_ctr *c)
+{
+    return c ? c->s : NULL;
+}
+
+int wpd_ctr_port(const wpd_ctr *c, const char *ctr_port)
+{
+    char key[24];
+    if (!c || hx_port_key(ctr_port, key, NULL, NULL) != 0)
+        return -1;
+    for (size_t i = 0; i < c->n_ports; i++)
+        if (strcmp(c->ports[i].key, key) == 0)
+            return c->ports[i].host_port;
+    return -1;
+}
+
+/* ---- exec ------------------------------------------------------------------ */
+
+typedef struct exec_op {
+    wpd_hop h;
+    wpd_ctr *c;
+    wpd_exec_fn cb;
+    void *arg;
+    wpd_call *call;
+    char *exec_id;
+    char **argv;
+    size_t argc;
+    wpd_buf out, errb;
+    int tries;
+    wpd_exec_result res;
+} exec_op;
+
+static void exec_fail(exec_op *x, const char *what, const wpd_error *err)
+{
+    wpd_error e = *err;
+    wpd_error_prefix(&e, "wpd_ctr_exec: %s: %s %s", x->argv[0], x->c->short_id, what);
+    hx_hop_finish(&x->h, &e);
+}
+
+static void on_x_inspect(void *arg, const wpd_exec_info *info, const wpd_error *err)
+{
+    exec_op *x = arg;
+    x->call = NULL;
+    if (err) {
+        exec_fail(x, "inspect", err);
+        return;
+    }
+    if ((info->running || !info->has_exit_code) && ++x->tries < 100) {
+        x->call = wpd_exec_inspect(x->h.s->e, x->exec_id, on_x_inspect, x);
+        return;
+    }
+    x->res.exit_code = (int)info->exit_code;
+    hx_hop_finish(&x->h, NULL);
+}
+
+static int on_x_data(void *arg, int stream, const char *data, size_t len)
+{
+    exec_op *x = arg;
+    wpd_buf_append(stream == 2 ? &x->errb : &x->out, data, len);
+    return 0;
+}
+
+static void on_x_done(void *arg, const wpd_stream_end *end, const wpd_error *err)
+{
+    exec_op *x = arg;
+    (void)end;
+    x->call = NULL;
+    if (err) {
+        exec_fail(x, "output", err);
+        return;
+    }
+    x->call = wpd_exec_inspect(x->h.s->e, x->exec_id, on_x_inspect, x);
+}
+
+static void on_x_created(void *arg, const char *id, const wpd_error *err)
+{
+    exec_op *x = arg;
+    x->call = NULL;
+    if (err) {
+        exec_fail(x, "create", err);
+        return;
+    }
+    x->exec_id = wpd_xstrdup(id);
+    wpd_output_cbs cbs = {.data = on_x_data, .done = on_x_done, .arg = x};
+    x->call = wpd_exec_start(x->h.s->e, id, false, &cbs);
+}
+
+static void x_cancel(wpd_hop *h)
+{
+    exec_op *x = (exec_op *)h;
+    if (x->call) {
+        wpd_call_abandon(x->call);
+        x->call = NULL;
+    }
+    wpd_error e;
+    wpd_error_set(&e, WPD_ERR_CANCELED, 0, "wpd_ctr_exec: canceled");
+    hx_hop_finish(h, &e);
+}
+
+static void x_deliver(wpd_hop *h)
+{
+    exec_op *x = (exec_op *)h;
+    if (!h->failed) {
+        x->res.out = x->out.data ? x->out.data : "";
+        x->res.out_len = x->out.len;
+        x->res.err = x->errb.data ? x->errb.data : "";
+        x->res.err_len = x->errb.len;
+    }
+    x->cb(x->c, h->failed ? NULL : &x->res, h->failed ? &h->err : NULL, x->arg);
+}
+
+static void x_destroy(wpd_hop *h)
+{
+    exec_op *x = (exec_op *)h;
+    if (x->call)
+        wpd_call_abandon(x->call);
+    free(x->exec_id);
+    for (size_t i = 0; i < x->argc; i++)
+        free(x->argv[i]);
+    free(x->argv);
+    wpd_buf_free(&x->out);
+    wpd_buf_free(&x->errb);
+    free(x);
+}
+
+wpd_hop *wpd_ctr_exec_async(wpd_ctr *c, const char *const *argv, wpd_exec_fn cb, void *arg)
+{
+    if (!c || !cb || getpid() != c->s->pid)
+        return NULL;
+    exec_op *x = wpd_xcalloc(1, sizeof *x);
+    hx_hop_init(&x->h, c->s);
+    x->h.cancel = x_cancel;
+    x->h.deliver = x_deliver;
+    x->h.destroy = x_destroy;
+    x->c = c;
+    x->cb = cb;
+    x->arg = arg;
+    while (argv && argv[x->argc])
+        x->argc++;
+    x->argv = wpd_xcalloc(x->argc + 1, sizeof *x->argv);
+    for (size_t i = 0; i < x->argc; i++)
+        x->argv[i] = wpd_xstrdup(argv[i]);
+    if (!x->argc) {
+        x->argv[0] = wpd_xstrdup("");
+        wpd_error e;
+        wpd_error_set(&e, WPD_ERR_USAGE, 0, "wpd_ctr_exec: the argv is empty");
+        hx_hop_finish(&x->h, &e);
+        return &x->h;
+    }
+    wpd_exec_spec es = {.cmd = (const char *const *)x->argv,
+                        .n_cmd = x->argc,
+                        .attach_stdout = true,
+                        .attach_stderr = true};
+    x->call = wpd_exec_create(c->s->e, c->id, &es, on_x_created, x);
+    return &x->h;
+}
+
+typedef struct exec_sync {
+    volatile bool done;
+    bool failed;
+    wpd_error err;
+    wpd_exec_result *r;
+} exec_sync;
+
+static char *dup_bytes(const char *p, size_t n)
+{
+    char *o = wpd_xmalloc(n + 1);
+    if (n)
+        memcpy(o, p, n);
+    o[n] = '\0';
+    return o;
+}
+
+static void on_exec_sync(wpd_ctr *c, const wpd_exec_result *r, const wpd_error *err, void *arg)
+{
+    exec_sync *es = arg;
+    (void)c;
+    if (err) {
+        es->failed = true;
+        es->err = *err;
+    } else {
+        es->r->exit_code = r->exit_code;
+        es->r->out = dup_bytes(r->out, r->out_len);
+        es->r->out_len = r->out_len;
+        es->r->err = dup_bytes(r->err, r->err_len);
+        es->r->err_len = r->err_len;
+    }
+    es->done = true;
+}
+
+int wpd_ctr_exec(wpd_ctr *c, const char *const *argv, wpd_exec_result *r, wpd_error *err)
+{
+    if (!c)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_exec: the container is NULL");
+    if (hx_check(c->s, true, "wpd_ctr_exec", err) != 0)
+        return -1;
+    if (!r)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_exec: the result is NULL");
+    memset(r, 0, sizeof *r);
+    exec_sync es = {.r = r};
+    wpd_ctr_exec_async(c, argv, on_exec_sync, &es);
+    if (hx_run_until(c->s, &es.done, err) != 0)
+        return -1;
+    if (es.failed) {
+        if (err)
+            *err = es.err;
+        return -1;
+    }
+    return 0;
+}
+
+void wpd_exec_result_clear(wpd_exec_result *r)
+{
+    if (!r)
+        return;
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- one call, waited for ------------------------------------------------------ */
+
+typedef struct one {
+    volatile bool done;
+    bool failed;
+    wpd_error err;
+    wpd_buf data;
+    bool running;
+    int64_t code;
+    bool got_stat;
+} one;
+
+static void one_end(one *o, const wpd_error *err)
+{
+    if (err) {
+        o->failed = true;
+        o->err = *err;
+    }
+    o->done = true;
+}
+
+static int one_wait(wpd_ctr *c, one *o, const char *what, wpd_error *err)
+{
+    if (hx_run_until(c->s, &o->done, err) != 0)
+        return -1;
+    if (o->failed) {
+        if (err) {
+            *err = o->err;
+            wpd_error_prefix(err, "%s: %s", what, c->short_id);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static int check_ctr(wpd_ctr *c, const char *what, wpd_error *err)
+{
+    if (!c)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "%s: the container is NULL", what);
+    return hx_check(c->s, true, what, err);
+}
+
+static int on_one_data(void *arg, int stream, const char *data, size_t len)
+{
+    one *o = arg;
+    (void)stream;
+    wpd_buf_append(&o->data, data, len);
+    return 0;
+}
+
+static void on_one_stream_done(void *arg, const wpd_stream_end *end, const wpd_error *err)
+{
+    (void)end;
+    one_end(arg, err);
+}
+
+int wpd_ctr_logs(wpd_ctr *c, char **buf, size_t *len, wpd_error *err)
+{
+    if (check_ctr(c, "wpd_ctr_logs", err) != 0)
+        return -1;
+    one o = {0};
+    wpd_logs_opts lo = {0};
+    wpd_output_cbs cbs = {.data = on_one_data, .done = on_one_stream_done, .arg = &o};
+    wpd_engine_ctr_logs(c->s->e, c->id, &lo, &cbs);
+    if (one_wait(c, &o, "wpd_ctr_logs", err) != 0) {
+        wpd_buf_free(&o.data);
+        return -1;
+    }
+    if (len)
+        *len = o.data.len;
+    if (buf)
+        *buf = wpd_buf_steal(&o.data);
+    else
+        wpd_buf_free(&o.data);
+    return 0;
+}
+
+static void on_one_done(void *arg, const wpd_error *err)
+{
+    one_end(arg, err);
+}
+
+int wpd_ctr_copy_in(wpd_ctr *c, const char *ctr_path, const void *data, size_t len, unsigned mode,
+                    wpd_error *err)
+{
+    if (check_ctr(c, "wpd_ctr_copy_in", err) != 0)
+        return -1;
+    if (!ctr_path || ctr_path[0] != '/' || !ctr_path[1] || ctr_path[strlen(ctr_path) - 1] == '/')
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "wpd_ctr_copy_in: \"%s\" is not an absolute file path",
+                             ctr_path ? ctr_path : "(null)");
+    if (!data && len)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_copy_in: data is NULL");
+    wpd_tar_file tf = {.name = ctr_path + 1,
+                       .mode = mode & 07777,
+                       .mtime = (int64_t)time(NULL),
+                       .data = data ? data : "",
+                       .len = len};
+    wpd_buf tar = WPD_BUF_INIT;
+    if (wpd_tar_one_file(&tf, &tar, err) != 0) {
+        wpd_buf_free(&tar);
+        return wpd_error_prefix(err, "wpd_ctr_copy_in: %s", ctr_path);
+    }
+    one o = {0};
+    wpd_archive_put(c->s->e, c->id, "/", tar.data, tar.len, on_one_done, &o);
+    wpd_buf_free(&tar);
+    return one_wait(c, &o, "wpd_ctr_copy_in", err);
+}
+
+static int on_get_data(void *arg, const char *data, size_t len)
+{
+    one *o = arg;
+    wpd_buf_append(&o->data, data, len);
+    return 0;
+}
+
+static void on_get_stat(void *arg, const wpd_path_stat *st)
+{
+    one *o = arg;
+    o->got_stat = true;
+    o->running = st->is_dir; /* reused: a directory */
+}
+
+int wpd_ctr_copy_out(wpd_ctr *c, const char *ctr_path, char **data, size_t *len, wpd_error *err)
+{
+    if (check_ctr(c, "wpd_ctr_copy_out", err) != 0)
+        return -1;
+    if (!ctr_path || ctr_path[0] != '/')
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "wpd_ctr_copy_out: \"%s\" is not an absolute path",
+                             ctr_path ? ctr_path : "(null)");
+    one o = {0};
+    wpd_archive_get_cbs cbs = {
+        .stat = on_get_stat, .data = on_get_data, .done = on_one_done, .arg = &o};
+    wpd_archive_get(c->s->e, c->id, ctr_path, &cbs);
+    if (one_wait(c, &o, "wpd_ctr_copy_out", err) != 0) {
+        wpd_buf_free(&o.data);
+        return -1;
+    }
+    if (o.running) {
+        wpd_buf_free(&o.data);
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_copy_out: %s is a directory",
+                             ctr_path);
+    }
+    wpd_arena *a = wpd_arena_new();
+    size_t off = 0;
+    wpd_tar_entry ent;
+    int rc = -1;
+    for (;;) {
+        int k = wpd_tar_next(o.data.data ? o.data.data : "", o.data.len, &off, a, &ent, err);
+        if (k < 0)
+            break;
+        if (k == 0) {
+            wpd_error_set(err, WPD_ERR_PROTOCOL, 0,
+                          "wpd_ctr_copy_out: %s: the engine's archive holds no file", ctr_path);
+            break;
+        }
+        if (ent.type == '0') {
+            char *out = wpd_xmalloc((size_t)ent.size + 1);
+            memcpy(out, ent.data, (size_t)ent.size);
+            out[ent.size] = '\0';
+            if (data)
+                *data = out;
+            else
+                free(out);
+            if (len)
+                *len = (size_t)ent.size;
+            rc = 0;
+            break;
+        }
+        if (ent.type == '2') {
+            wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_copy_out: %s is a symbolic link (to %s)",
+                          ctr_path, ent.link_name ? ent.link_name : "?");
+            break;
+        }
+    }
+    wpd_arena_free(a);
+    wpd_buf_free(&o.data);
+    return rc;
+}
+
+static void on_one_change(void *arg, wpd_change outcome, const wpd_error *err)
+{
+    (void)outcome;
+    one_end(arg, err);
+}
+
+int wpd_ctr_stop(wpd_ctr *c, long grace_ms, wpd_error *err)
+{
+    if (check_ctr(c, "wpd_ctr_stop", err) != 0)
+        return -1;
+    long secs = grace_ms <= 0 ? 0 : (grace_ms + 999) / 1000;
+    one o = {0};
+    wpd_engine_ctr_stop(c->s->e, c->id, secs, on_one_change, &o);
+    return one_wait(c, &o, "wpd_ctr_stop", err);
+}
+
+int wpd_ctr_exit_code(wpd_ctr *c, int *exit_code, wpd_error *err)
+{
+    if (check_ctr(c, "wpd_ctr_exit_code", err) != 0)
+        return -1;
+    bool running = false;
+    int64_t code = 0;
+    if (hx_sync_inspect(c->s->e, c->id, &running, &code, NULL, NULL, err) != 0)
+        return wpd_error_prefix(err, "wpd_ctr_exit_code: %s", c->short_id);
+    if (running)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0,
+                             "wpd_ctr_exit_code: %s is still running (stop it or wait for its "
+                             "exit first)",
+                             c->short_id);
+    if (exit_code)
+        *exit_code = (int)code;
+    return 0;
+}
+
+/* ---- terminate ------------------------------------------------------------------ */
+
+typedef struct term_op {
+    wpd_hop h;
+    wpd_ctr *c;
+    wpd_harness_done_fn cb;
+    void *arg;
+    bool removed;
+} term_op;
+
+static void on_t_removed(void *arg, wpd_change outcome, const wpd_error *err)
+{
+    term_op *t = arg;
+    (void)outcome;
+    if (err && !wpd_dialect_no_such_container(err)) {
+        wpd_error e = *err;
+        wpd_error_prefix(&e, "wpd_ctr_terminate: %s", t->c->short_id);
+        hx_hop_finish(&t->h, &e);
+        return;
+    }
+    t->removed = true;
+    if (t->h.canceled) {
+        wpd_error e;
+        wpd_error_set(&e, WPD_ERR_CANCELED, 0, "wpd_ctr_terminate: canceled (%s was removed)",
+                      t->c->short_id);
+        hx_hop_finish(&t->h, &e);
+        return;
+    }
+    hx_hop_finish(&t->h, NULL);
+}
+
+static void t_cancel(wpd_hop *h)
+{
+    (void)h; /* the removal goes on; the callback reports the cancel */
+}
+
+static void t_deliver(wpd_hop *h)
+{
+    term_op *t = (term_op *)h;
+    if (t->removed)
+        hx_ctr_free(t->c); /* else it stays in the session: close retries */
+    t->c = NULL;
+    if (t->cb)
+        t->cb(h->failed ? &h->err : NULL, t->arg);
+}
+
+static void t_destroy(wpd_hop *h)
+{
+    free(h);
+}
+
+wpd_hop *wpd_ctr_terminate_async(wpd_ctr *c, wpd_harness_done_fn cb, void *arg)
+{
+    if (!c || getpid() != c->s->pid)
+        return NULL;
+    term_op *t = wpd_xcalloc(1, sizeof *t);
+    hx_hop_init(&t->h, c->s);
+    t->h.cancel = t_cancel;
+    t->h.deliver = t_deliver;
+    t->h.destroy = t_destroy;
+    t->c = c;
+    t->cb = cb;
+    t->arg = arg;
+    hx_follow_stop(c);
+    wpd_ctr_remove(c->s->e, c->id, true, true, on_t_removed, t);
+    return &t->h;
+}
+
+typedef struct term_sync {
+    volatile bool done;
+    bool failed;
+    wpd_error err;
+} term_sync;
+
+static void on_term_sync(const wpd_error *err, void *arg)
+{
+    term_sync *ts = arg;
+    if (err) {
+        ts->failed = true;
+        ts->err = *err;
+    }
+    ts->done = true;
+}
+
+int wpd_ctr_terminate(wpd_ctr *c, wpd_error *err)
+{
+    if (!c)
+        return 0;
+    if (hx_check(c->s, true, "wpd_ctr_terminate", err) != 0)
+        return -1;
+    term_sync ts = {0};
+    wpd_session *s = c->s;
+    wpd_ctr_terminate_async(c, on_term_sync, &ts);
+    if (hx_run_until(s, &ts.done, err) != 0)
+        return -1;
+    if (ts.failed) {
+        if (err)
+            *err = ts.err;
+        return -1;
+    }
+    return 0;
+}
