@@ -615,6 +615,54 @@ START_TEST(test_tls_to_server)
 }
 END_TEST
 
+/* Over TLS too, both engines' agents (authenticating at once), their
+ * polls and reports share one connection to the server. */
+START_TEST(test_tls_mixed_engines_one_connection)
+{
+    const char *podman = getenv("WPDOCK_PODMAN_HOST");
+    const char *docker = getenv("WPDOCK_DOCKER_HOST");
+    ck_assert_msg(podman && *podman && docker && *docker,
+                  "WPDOCK_PODMAN_HOST and WPDOCK_DOCKER_HOST must name the engines "
+                  "(scripts/engines-up)");
+    char *certs = tu_mkdtemp();
+    make_certs(certs);
+    char *cert = wpd_xasprintf("%s/server.pem", certs),
+         *key = wpd_xasprintf("%s/server.key", certs);
+    char *cavar = wpd_xasprintf("WPDOCK_GRPC_CA_FILE=%s/ca.pem", certs);
+    tu_agent r;
+    tu_agent_setup(&r, (const char *const[]){"--tls-cert", cert, "--tls-key", key, NULL});
+    char *d = wpd_xasprintf("docker=%s", docker), *p = wpd_xasprintf("podman=%s", podman);
+    const char *want[2] = {"docker", "podman"};
+    char *ids[2];
+    for (int i = 0; i < 2; i++) {
+        char *pl = tu_agent_one_step(&r, "s", (const char *const[]){"echo over tls", NULL});
+        char *labels = wpd_xasprintf("{\"engine\":\"%s\"}", want[i]);
+        ids[i] = tu_wps_queue(&r.srv, pl, labels, 10);
+        free(labels);
+        free(pl);
+    }
+    tu_agent_start(&r, (const char *const[]){"--engine", d, "--engine", p, NULL},
+                   (const char *const[]){"WOODPECKER_GRPC_SECURE=true", cavar, NULL});
+    for (int i = 0; i < 2; i++) {
+        char *doc = tu_wps_wait_done(&r.srv, ids[i], 120);
+        tu_assert_workflow_state(doc, "success");
+        free(doc);
+        free(ids[i]);
+    }
+    assert_one_connection(&r);
+    tu_proc_signal(&r.x.proc, SIGTERM);
+    ck_assert_int_eq(tu_agent_finish(&r), 0);
+    tu_agent_teardown(&r);
+    tu_rm_rf(certs);
+    free(certs);
+    free(cert);
+    free(key);
+    free(cavar);
+    free(d);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_unix_socket_server)
 {
     char *sockdir = tu_mkdtemp();
@@ -803,6 +851,7 @@ static Suite *suite(void)
     ADD(s, test_token_expiry_and_retry_window);
     ADD(s, test_mixed_engines);
     ADD(s, test_log_backpressure);
+    ADD(s, test_tls_mixed_engines_one_connection);
     return s;
 }
 
