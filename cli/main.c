@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <wpdock/transport.h>
 
 #include "cli.h"
 #include "printable.h"
@@ -119,7 +120,8 @@ int main(int argc, char **argv)
         return WPD_EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("wpdock %s (transport plugin ABI 1.0)\n", WPDOCK_VERSION);
+        printf("wpdock %s (transport plugin ABI %d.%d)\n", WPDOCK_VERSION, WPD_TRANSPORT_ABI_MAJOR,
+               WPD_TRANSPORT_ABI_MINOR);
         return WPD_EXIT_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++) {

@@ -48,6 +48,11 @@ static char *check_descriptor(const wpd_transport_plugin *p, const wpd_plugin_re
         return wpd_xstrdup("descriptor has no version");
     if (!p->open)
         return wpd_xstrdup("descriptor has no open function");
+    if (WPD_TRANSPORT_HAS(p, min_core_minor) && p->min_core_minor > WPD_TRANSPORT_ABI_MINOR)
+        return wpd_xasprintf("plugin needs transport ABI %u.%u or later (built with %u.%u), this "
+                             "wpdock speaks %u.%u",
+                             WPD_TRANSPORT_ABI_MAJOR, p->min_core_minor, p->abi_major, p->abi_minor,
+                             WPD_TRANSPORT_ABI_MAJOR, WPD_TRANSPORT_ABI_MINOR);
     if (!p->schemes || !p->schemes[0])
         return wpd_xstrdup("descriptor serves no URI scheme");
     for (size_t i = 0; p->schemes[i]; i++) {

@@ -288,6 +288,12 @@ wpd_engine *wpd_engine_new(wpd_reactor *r, const wpd_plugin_registry *reg, const
     if (strcmp(e->setup.engine_hint, "podman") == 0)
         e->kind = WPD_ENGINE_PODMAN;
     e->http = wpd_http_client_new(r, &e->setup);
+    const wpd_transport_plugin *tp = pi->plugin;
+    wpd_http_connect_fn conn = WPD_TRANSPORT_HAS(tp, connect) ? tp->connect : NULL;
+    const char *const *hdrs =
+        WPD_TRANSPORT_HAS(tp, headers) && tp->headers ? tp->headers(&e->setup) : NULL;
+    if (conn || hdrs)
+        wpd_http_client_set_transport(e->http, conn, hdrs);
     refresh_info(e);
     return e;
 }

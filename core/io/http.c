@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "io/connerr.h"
+#include "io/relay.h"
 
 /* Sharing an h2c (HTTP/2 without TLS, prior knowledge) connection with
  * libcurl before 8.0: a prior-knowledge request that reuses a connection
@@ -41,6 +43,12 @@ struct wpd_http_client {
     wpd_http_request *head; /* requests in flight */
     size_t in_flight;
     h2c_share *h2c; /* NULL until a request needs it */
+    /* a transport plugin's own connections and headers (ABI 1.1) */
+    wpd_http_connect_fn connect;
+    char **headers;
+    wpd_relay *relay; /* with connect: where curl connects (relay.h) */
+    char relay_name[108];
+    char relay_err[256]; /* the relay could not be set up */
 };
 
 struct wpd_http_request {
@@ -61,8 +69,9 @@ struct wpd_http_request {
     int headers_done;
     int finished;
     int socket_errno; /* why the last socket() failed (EMFILE...), 0 = it did not */
-    int pause_wanted; /* the owner paused the body: stop at the next chunk */
-    int paused;       /* curl holds a chunk for us (CURL_WRITEFUNC_PAUSE) */
+    char connect_err[WPD_TRANSPORT_MSG_MAX]; /* the plugin's connect() said why not */
+    int pause_wanted;                        /* the owner paused the body: stop at the next chunk */
+    int paused;                              /* curl holds a chunk for us (CURL_WRITEFUNC_PAUSE) */
     struct event resume;
     int h2c_role;    /* H2C_* */
     int h2c_refused; /* a joiner that wanted a connection of its own */
@@ -263,8 +272,11 @@ static void on_complete(void *self, CURLcode result)
         finish(q, NULL);
         return;
     }
-    const char *detail = q->errbuf[0] ? q->errbuf : curl_easy_strerror(result);
-    snprintf(q->res.curl_error, sizeof q->res.curl_error, "%s", detail);
+    const char *detail = q->connect_err[0] ? q->connect_err
+                         : q->errbuf[0]    ? q->errbuf
+                                           : curl_easy_strerror(result);
+    snprintf(q->res.curl_error, sizeof q->res.curl_error, "%.*s", (int)sizeof q->res.curl_error - 1,
+             detail);
     wpd_errkind kind = WPD_ERR_CONNECT;
     switch (result) {
     case CURLE_OPERATION_TIMEDOUT: kind = WPD_ERR_TIMEOUT; break;
@@ -404,6 +416,10 @@ void wpd_http_client_free(wpd_http_client *c)
         unlink_req(q);
         destroy_req(q);
     }
+    for (size_t i = 0; c->headers && c->headers[i]; i++)
+        free(c->headers[i]);
+    free(c->headers);
+    wpd_relay_free(c->relay);
     if (h) {
         /* curl closes the connection's sockets later, through h */
         if (h->sockets > 0)
@@ -412,6 +428,29 @@ void wpd_http_client_free(wpd_http_client *c)
             free(h);
     }
     free(c);
+}
+
+void wpd_http_client_set_transport(wpd_http_client *c, wpd_http_connect_fn connect,
+                                   const char *const *headers)
+{
+    c->connect = connect;
+    size_t n = 0;
+    while (headers && headers[n])
+        n++;
+    if (n) {
+        c->headers = wpd_xcalloc(n + 1, sizeof *c->headers);
+        for (size_t i = 0; i < n; i++)
+            c->headers[i] = wpd_xstrdup(headers[i]);
+    }
+    if (connect && !c->relay) {
+        /* curl connects to the client's own relay socket (never shared
+         * with another client, never resolved) */
+        wpd_error err;
+        c->relay = wpd_relay_new(c->r, c->relay_name, sizeof c->relay_name, &err);
+        if (!c->relay)
+            snprintf(c->relay_err, sizeof c->relay_err, "%.*s", (int)sizeof c->relay_err - 1,
+                     err.message);
+    }
 }
 
 const wpd_conn_setup *wpd_http_client_setup(const wpd_http_client *c)
@@ -433,6 +472,25 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
     if (q->h2c_role == H2C_JOIN) {
         q->h2c_refused = 1; /* no connection to join: wait for a probe */
         return CURL_SOCKET_BAD;
+    }
+    if (q->c->connect) {
+        /* the plugin dials; curl's own socket goes to the relay */
+        if (!q->c->relay) {
+            snprintf(q->connect_err, sizeof q->connect_err, "%s", q->c->relay_err);
+            return CURL_SOCKET_BAD;
+        }
+        q->connect_err[0] = '\0';
+        int pfd = q->c->connect(&q->c->setup, q->connect_err, sizeof q->connect_err);
+        if (pfd < 0) {
+            if (!q->connect_err[0])
+                snprintf(q->connect_err, sizeof q->connect_err,
+                         "the transport plugin could not connect");
+            return CURL_SOCKET_BAD;
+        }
+        int fl = fcntl(pfd, F_GETFD);
+        if (fl >= 0)
+            fcntl(pfd, F_SETFD, fl | FD_CLOEXEC);
+        wpd_relay_push(q->c->relay, pfd);
     }
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) {
@@ -480,8 +538,11 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
             curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, q->c->h2c);
         }
     }
-    if (s->unix_path[0])
+    if (q->c->connect) {
+        curl_easy_setopt(e, CURLOPT_ABSTRACT_UNIX_SOCKET, q->c->relay_name);
+    } else if (s->unix_path[0]) {
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, s->unix_path);
+    }
     if (s->tcp_keepalive)
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -518,6 +579,8 @@ static void configure(wpd_http_request *q, const wpd_http_spec *sp)
     }
     /* Never wait for "100 Continue". */
     q->req_headers = curl_slist_append(q->req_headers, "Expect:");
+    for (size_t i = 0; q->c->headers && q->c->headers[i]; i++)
+        q->req_headers = curl_slist_append(q->req_headers, q->c->headers[i]);
     for (size_t i = 0; sp->headers && sp->headers[i]; i++)
         q->req_headers = curl_slist_append(q->req_headers, sp->headers[i]);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->req_headers);

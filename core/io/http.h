@@ -69,6 +69,13 @@ typedef struct wpd_http_spec {
 
 /* The setup is copied; the reactor must outlive the client. */
 wpd_http_client *wpd_http_client_new(wpd_reactor *r, const wpd_conn_setup *setup);
+/* A transport plugin's own connections (ABI 1.1): connect, when not NULL,
+ * opens every new connection (given the client's copy of the setup) and
+ * the client dials nothing itself; headers ("Name: value",
+ * NULL-terminated, copied) go with every request. */
+typedef int (*wpd_http_connect_fn)(wpd_conn_setup *setup, char *err, size_t errlen);
+void wpd_http_client_set_transport(wpd_http_client *c, wpd_http_connect_fn connect,
+                                   const char *const *headers);
 /* Requests still in flight are aborted without calling their callbacks. */
 void wpd_http_client_free(wpd_http_client *c);
 const wpd_conn_setup *wpd_http_client_setup(const wpd_http_client *c);

@@ -1,4 +1,4 @@
-/* wpdock/transport.h - the transport plugin ABI (version 1.0).
+/* wpdock/transport.h - the transport plugin ABI (version 1.1).
  *
  * A transport plugin turns an endpoint URI ("unix:///var/run/docker.sock",
  * "tcp://host:2376", ...) into a connection setup that the core's HTTP layer
@@ -34,7 +34,19 @@
  *   - a scheme is already served by a plugin found earlier in the search path.
  * A plugin built against a newer minor version of this header works with an
  * older core: fields are only ever appended, and the core reads only the
- * first min(struct_size, sizeof) bytes.
+ * first min(struct_size, sizeof) bytes. From ABI 1.1 on a plugin may set
+ * min_core_minor: a core whose WPD_TRANSPORT_ABI_MINOR is lower refuses it
+ * with a message naming both versions (a 1.0 core knows nothing of the
+ * field; set it only when the plugin cannot work without a 1.1 feature,
+ * and say so in its documentation).
+ *
+ * Bringing your own connection (ABI 1.1)
+ * --------------------------------------
+ * A plugin that sets connect() dials every connection itself (an SSH
+ * tunnel, a bastion, a socket broker) and hands the core a connected
+ * stream socket; the core speaks HTTP over it (TLS too, with an https
+ * base_url and the TLS fields), keeps it alive for reuse and closes it.
+ * headers() adds fixed request headers (an authenticating proxy's token).
  *
  * Threads and memory
  * ------------------
@@ -58,7 +70,7 @@ extern "C" {
 #endif
 
 #define WPD_TRANSPORT_ABI_MAJOR 1
-#define WPD_TRANSPORT_ABI_MINOR 0
+#define WPD_TRANSPORT_ABI_MINOR 1
 
 /* Name of the one symbol a plugin exports, and its type. */
 #define WPD_TRANSPORT_ENTRY_SYMBOL "wpdock_transport_entry"
@@ -142,11 +154,33 @@ typedef struct wpd_transport_plugin {
      * discovered Podman socket) into out; return 0, or -1 when there is no
      * default. May be NULL. */
     int (*default_endpoint)(const wpd_transport_options *options, char *out, size_t outlen);
-    /* --- end of ABI 1.0; later minor versions append fields here --- */
+
+    /* --- ABI 1.1 --- */
+    /* Open one new connection to the engine and return a connected stream
+     * socket, which the core owns and closes; -1 with a message in err on
+     * failure. When set, the core's HTTP layer gets every new connection
+     * through it and dials nothing itself (unix_path and the base URL's host
+     * are not used for connecting; base_url still gives http/https and the
+     * Host header). Called on the reactor thread; it may block only
+     * briefly. May be NULL. */
+    int (*connect)(wpd_conn_setup *setup, char *err, size_t errlen);
+    /* Extra headers sent with every request, "Name: value" strings,
+     * NULL-terminated; NULL for none. Called once after open() (the core
+     * copies them). May be NULL. */
+    const char *const *(*headers)(wpd_conn_setup *setup);
+    /* The lowest core ABI minor version the plugin works with; 0 = any. */
+    uint16_t min_core_minor;
+    /* --- end of ABI 1.1; later minor versions append fields here --- */
 } wpd_transport_plugin;
 
 #define WPD_TRANSPORT_PLUGIN_MIN_SIZE                                                              \
     (offsetof(wpd_transport_plugin, default_endpoint) + sizeof(void *))
+
+/* Whether a descriptor of p->struct_size bytes has `field` (the core
+ * reads a field only when it does). */
+#define WPD_TRANSPORT_HAS(p, field)                                                                \
+    ((p)->struct_size >=                                                                           \
+     offsetof(wpd_transport_plugin, field) + sizeof(((const wpd_transport_plugin *)0)->field))
 
 #ifdef __cplusplus
 }

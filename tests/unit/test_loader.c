@@ -159,6 +159,38 @@ START_TEST(descriptor_without_open_is_refused)
 }
 END_TEST
 
+START_TEST(plugin_needing_a_newer_core_is_refused)
+{
+    wpd_plugin_registry *reg = load_one(FIX("needs-newer"));
+    const wpd_plugin_refusal *r = only_refusal(reg, FIX("needs-newer/wpdock-needs9.so"));
+    ck_assert_contains(r->reason, "needs transport ABI 1.9 or later");
+    ck_assert_contains(r->reason, "this wpdock speaks 1.1");
+    ck_assert_ptr_null(wpd_plugins_for_scheme(reg, "needs9"));
+    wpd_plugins_free(reg);
+}
+END_TEST
+
+START_TEST(abi_1_1_fields_are_read_only_when_present)
+{
+    wpd_plugin_registry *reg = load_one(FIX("connect"));
+    const wpd_plugin_info *pi = wpd_plugins_for_scheme(reg, "fixconn");
+    ck_assert_ptr_nonnull(pi);
+    ck_assert(WPD_TRANSPORT_HAS(pi->plugin, connect) && pi->plugin->connect);
+    ck_assert(WPD_TRANSPORT_HAS(pi->plugin, headers) && pi->plugin->headers);
+    ck_assert_uint_eq(pi->plugin->min_core_minor, 1);
+    wpd_plugins_free(reg);
+    /* a 1.0 descriptor loads, and its trailing bytes are not its fields */
+    reg = load_one(FIX("abi10"));
+    pi = wpd_plugins_for_scheme(reg, "abi10");
+    ck_assert_ptr_nonnull(pi);
+    ck_assert_uint_eq(pi->plugin->struct_size, WPD_TRANSPORT_PLUGIN_MIN_SIZE);
+    ck_assert(!WPD_TRANSPORT_HAS(pi->plugin, connect));
+    ck_assert(!WPD_TRANSPORT_HAS(pi->plugin, headers));
+    ck_assert(!WPD_TRANSPORT_HAS(pi->plugin, min_core_minor));
+    wpd_plugins_free(reg);
+}
+END_TEST
+
 START_TEST(newer_minor_version_is_accepted)
 {
     wpd_plugin_registry *reg = load_one(FIX("newer-minor"));
@@ -428,6 +460,8 @@ int main(void)
     tcase_add_test(tc, non_elf_file_is_refused);
     tcase_add_test(tc, descriptor_without_open_is_refused);
     tcase_add_test(tc, newer_minor_version_is_accepted);
+    tcase_add_test(tc, plugin_needing_a_newer_core_is_refused);
+    tcase_add_test(tc, abi_1_1_fields_are_read_only_when_present);
     tcase_add_test(tc, duplicate_scheme_second_is_refused);
     tcase_add_test(tc, explicit_dirs_first_wins);
     tcase_add_test(tc, every_case_together);
