@@ -1,7 +1,8 @@
-/* follow.c - a container's log follow while it starts (log waits) and,
- * with wpd_spec_on_line, until it is terminated: the stream split into
- * lines per stream, each line handed to the run's log waits and to the
- * test's callback. */
+/* follow.c - a container's output while it starts (log waits) and, with
+ * wpd_spec_on_line, until it is terminated: an attach opened before start
+ * (complete by construction; a logs follow opened after start lost lines
+ * on Docker 20.10), split into lines per stream, each line handed to the
+ * run's log waits and to the test's callback. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,13 +62,19 @@ static void on_done(void *arg, const wpd_stream_end *end, const wpd_error *err)
         hx_waits_follow_ended(c->run);
 }
 
+static void on_ready(void *arg)
+{
+    wpd_ctr *c = arg;
+    if (c->run)
+        hx_run_attached(c->run);
+}
+
 void hx_follow_start(wpd_ctr *c)
 {
     if (c->follow)
         return;
-    wpd_logs_opts o = {.follow = true};
-    wpd_output_cbs cbs = {.data = on_data, .done = on_done, .arg = c};
-    c->follow = wpd_engine_ctr_logs(c->s->e, c->id, &o, &cbs);
+    wpd_output_cbs cbs = {.ready = on_ready, .data = on_data, .done = on_done, .arg = c};
+    c->follow = wpd_ctr_attach(c->s->e, c->id, false, &cbs);
 }
 
 void hx_follow_stop(wpd_ctr *c)

@@ -140,11 +140,13 @@ struct wpd_wait {
     int count;
     int step; /* port: 0 internal check, 1 host connect */
     bool skip_internal;
+    bool no_direct; /* the container's address is not reachable from here */
     wpd_timer *t;
     wpd_call *call;
     char *exec_id;
     wpd_buf out; /* exec output */
     int exec_tries;
+    int attempts; /* retries so far (the first ones come sooner) */
     hx_probe *probe;
 };
 
@@ -230,6 +232,7 @@ struct wpd_ctr {
     char short_id[13];
     char *image;
     char host[48];
+    char ip[48]; /* on its first network ("" when none): the direct check */
     hx_mapped *ports;
     size_t n_ports;
     /* the log follow (log waits, on_line) */
@@ -242,7 +245,8 @@ struct wpd_ctr {
 void hx_ctr_link(wpd_ctr *c);
 void hx_ctr_unlink(wpd_ctr *c);
 void hx_ctr_free(wpd_ctr *c);
-/* Start the log follow of c (lines go to c->run's log waits and on_line). */
+/* Attach to c before its start (lines go to c->run's log waits and
+ * on_line); c->run hears hx_run_attached() once the engine confirmed. */
 void hx_follow_start(wpd_ctr *c);
 void hx_follow_stop(wpd_ctr *c);
 
@@ -266,6 +270,7 @@ struct hx_run {
     bool exited;
     int64_t exit_code;
     bool timed_out;
+    bool attach_wait; /* the start waits for the attach's confirmation */
     wpd_error fail;
     bool failing;
     char *state_text; /* for the failure message */
@@ -285,6 +290,7 @@ void hx_waits_exited(hx_run *r, int64_t code);
 void hx_waits_follow_ended(hx_run *r);
 void hx_wait_set(wpd_wait *w, int state, const char *why);
 void hx_run_wait_changed(hx_run *r);
+void hx_run_attached(hx_run *r);
 void hx_wait_free(wpd_wait *w);
 bool hx_wait_has(const wpd_wait *w, hx_wkind kind);
 

@@ -240,39 +240,278 @@ void wpd_exec_result_clear(wpd_exec_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ---- one call, waited for ------------------------------------------------------ */
+/* ---- one engine call as an operation: logs, copy in/out, stop ------------------- */
 
-typedef struct one {
+enum { ONE_LOGS, ONE_COPY_IN, ONE_COPY_OUT, ONE_STOP };
+
+typedef struct one_op {
+    wpd_hop h;
+    int kind;
+    wpd_ctr *c;
+    wpd_call *call;
+    char *path;
+    wpd_buf data;
+    bool is_dir;
+    char *out; /* copy out: the file's contents */
+    size_t out_len;
+    wpd_data_fn dcb;
+    wpd_harness_done_fn cb;
+    void *arg;
+} one_op;
+
+static const char *const one_names[] = {"wpd_ctr_logs", "wpd_ctr_copy_in", "wpd_ctr_copy_out",
+                                        "wpd_ctr_stop"};
+
+static void one_finish(one_op *o, const wpd_error *err)
+{
+    o->call = NULL;
+    if (err) {
+        wpd_error e = *err;
+        wpd_error_prefix(&e, "%s: %s%s%s", one_names[o->kind], o->c->short_id, o->path ? " " : "",
+                         o->path ? o->path : "");
+        hx_hop_finish(&o->h, &e);
+        return;
+    }
+    hx_hop_finish(&o->h, NULL);
+}
+
+static int on_o_data(void *arg, int stream, const char *data, size_t len)
+{
+    one_op *o = arg;
+    (void)stream;
+    wpd_buf_append(&o->data, data, len);
+    return 0;
+}
+
+static void on_o_stream_done(void *arg, const wpd_stream_end *end, const wpd_error *err)
+{
+    (void)end;
+    one_finish(arg, err);
+}
+
+static void on_o_done(void *arg, const wpd_error *err)
+{
+    one_finish(arg, err);
+}
+
+static void on_o_change(void *arg, wpd_change outcome, const wpd_error *err)
+{
+    (void)outcome;
+    one_finish(arg, err);
+}
+
+static int on_o_get_data(void *arg, const char *data, size_t len)
+{
+    one_op *o = arg;
+    wpd_buf_append(&o->data, data, len);
+    return 0;
+}
+
+static void on_o_get_stat(void *arg, const wpd_path_stat *st)
+{
+    ((one_op *)arg)->is_dir = st->is_dir;
+}
+
+/* The file in the archive copy out received; 0 or -1 with err. */
+static int untar(one_op *o, wpd_error *err)
+{
+    if (o->is_dir)
+        return wpd_error_set(err, WPD_ERR_USAGE, 0, "is a directory");
+    wpd_arena *a = wpd_arena_new();
+    size_t off = 0;
+    wpd_tar_entry ent;
+    int rc = -1;
+    for (;;) {
+        int k = wpd_tar_next(o->data.data ? o->data.data : "", o->data.len, &off, a, &ent, err);
+        if (k < 0)
+            break;
+        if (k == 0) {
+            wpd_error_set(err, WPD_ERR_PROTOCOL, 0, "the engine's archive holds no file");
+            break;
+        }
+        if (ent.type == '0') {
+            o->out = wpd_xmalloc((size_t)ent.size + 1);
+            memcpy(o->out, ent.data, (size_t)ent.size);
+            o->out[ent.size] = '\0';
+            o->out_len = (size_t)ent.size;
+            rc = 0;
+            break;
+        }
+        if (ent.type == '2') {
+            wpd_error_set(err, WPD_ERR_USAGE, 0, "is a symbolic link (to %s)",
+                          ent.link_name ? ent.link_name : "?");
+            break;
+        }
+    }
+    wpd_arena_free(a);
+    return rc;
+}
+
+static void on_o_get_done(void *arg, const wpd_error *err)
+{
+    one_op *o = arg;
+    wpd_error e;
+    if (!err && untar(o, &e) != 0)
+        err = &e;
+    one_finish(o, err);
+}
+
+static void o_cancel(wpd_hop *h)
+{
+    one_op *o = (one_op *)h;
+    if (o->call) {
+        wpd_call_abandon(o->call);
+        o->call = NULL;
+    }
+    wpd_error e;
+    wpd_error_set(&e, WPD_ERR_CANCELED, 0, "canceled");
+    one_finish(o, &e);
+}
+
+static void o_deliver(wpd_hop *h)
+{
+    one_op *o = (one_op *)h;
+    const wpd_error *err = h->failed ? &h->err : NULL;
+    if (o->kind == ONE_LOGS)
+        o->dcb(o->c, err ? NULL : wpd_buf_cstr(&o->data), err ? 0 : o->data.len, err, o->arg);
+    else if (o->kind == ONE_COPY_OUT)
+        o->dcb(o->c, err ? NULL : o->out, err ? 0 : o->out_len, err, o->arg);
+    else if (o->cb)
+        o->cb(err, o->arg);
+}
+
+static void o_destroy(wpd_hop *h)
+{
+    one_op *o = (one_op *)h;
+    if (o->call)
+        wpd_call_abandon(o->call);
+    free(o->path);
+    free(o->out);
+    wpd_buf_free(&o->data);
+    free(o);
+}
+
+static one_op *one_new(wpd_ctr *c, int kind, const char *path, void *arg)
+{
+    if (!c || getpid() != c->s->pid)
+        return NULL;
+    one_op *o = wpd_xcalloc(1, sizeof *o);
+    hx_hop_init(&o->h, c->s);
+    o->h.cancel = o_cancel;
+    o->h.deliver = o_deliver;
+    o->h.destroy = o_destroy;
+    o->kind = kind;
+    o->c = c;
+    o->arg = arg;
+    o->path = path ? wpd_xstrdup(path) : NULL;
+    return o;
+}
+
+static wpd_hop *one_usage(one_op *o, const char *msg)
+{
+    wpd_error e;
+    wpd_error_set(&e, WPD_ERR_USAGE, 0, "%s", msg);
+    one_finish(o, &e);
+    return &o->h;
+}
+
+wpd_hop *wpd_ctr_logs_async(wpd_ctr *c, wpd_data_fn cb, void *arg)
+{
+    one_op *o = cb ? one_new(c, ONE_LOGS, NULL, arg) : NULL;
+    if (!o)
+        return NULL;
+    o->dcb = cb;
+    wpd_logs_opts lo = {0};
+    wpd_output_cbs cbs = {.data = on_o_data, .done = on_o_stream_done, .arg = o};
+    o->call = wpd_engine_ctr_logs(c->s->e, c->id, &lo, &cbs);
+    return &o->h;
+}
+
+wpd_hop *wpd_ctr_copy_in_async(wpd_ctr *c, const char *ctr_path, const void *data, size_t len,
+                               unsigned mode, wpd_harness_done_fn cb, void *arg)
+{
+    one_op *o = one_new(c, ONE_COPY_IN, ctr_path ? ctr_path : "(null)", arg);
+    if (!o)
+        return NULL;
+    o->cb = cb;
+    if (!ctr_path || ctr_path[0] != '/' || !ctr_path[1] || ctr_path[strlen(ctr_path) - 1] == '/')
+        return one_usage(o, "not an absolute file path");
+    if (!data && len)
+        return one_usage(o, "data is NULL");
+    wpd_tar_file tf = {.name = ctr_path + 1,
+                       .mode = mode & 07777,
+                       .mtime = (int64_t)time(NULL),
+                       .data = data ? data : "",
+                       .len = len};
+    wpd_buf tar = WPD_BUF_INIT;
+    wpd_error e;
+    if (wpd_tar_one_file(&tf, &tar, &e) != 0) {
+        wpd_buf_free(&tar);
+        one_finish(o, &e);
+        return &o->h;
+    }
+    o->call = wpd_archive_put(c->s->e, c->id, "/", tar.data, tar.len, on_o_done, o);
+    wpd_buf_free(&tar);
+    return &o->h;
+}
+
+wpd_hop *wpd_ctr_copy_out_async(wpd_ctr *c, const char *ctr_path, wpd_data_fn cb, void *arg)
+{
+    one_op *o = cb ? one_new(c, ONE_COPY_OUT, ctr_path ? ctr_path : "(null)", arg) : NULL;
+    if (!o)
+        return NULL;
+    o->dcb = cb;
+    if (!ctr_path || ctr_path[0] != '/')
+        return one_usage(o, "not an absolute path");
+    wpd_archive_get_cbs cbs = {
+        .stat = on_o_get_stat, .data = on_o_get_data, .done = on_o_get_done, .arg = o};
+    o->call = wpd_archive_get(c->s->e, c->id, ctr_path, &cbs);
+    return &o->h;
+}
+
+wpd_hop *wpd_ctr_stop_async(wpd_ctr *c, long grace_ms, wpd_harness_done_fn cb, void *arg)
+{
+    one_op *o = one_new(c, ONE_STOP, NULL, arg);
+    if (!o)
+        return NULL;
+    o->cb = cb;
+    long secs = grace_ms <= 0 ? 0 : (grace_ms + 999) / 1000;
+    o->call = wpd_engine_ctr_stop(c->s->e, c->id, secs, on_o_change, o);
+    return &o->h;
+}
+
+/* ---- the blocking forms ------------------------------------------------------- */
+
+typedef struct one_sync {
     volatile bool done;
     bool failed;
     wpd_error err;
-    wpd_buf data;
-    bool running;
-    int64_t code;
-    bool got_stat;
-} one;
+    char *data;
+    size_t len;
+} one_sync;
 
-static void one_end(one *o, const wpd_error *err)
+static void on_sync_data(wpd_ctr *c, const char *data, size_t len, const wpd_error *err, void *arg)
 {
+    one_sync *os = arg;
+    (void)c;
     if (err) {
-        o->failed = true;
-        o->err = *err;
+        os->failed = true;
+        os->err = *err;
+    } else {
+        os->data = dup_bytes(data, len);
+        os->len = len;
     }
-    o->done = true;
+    os->done = true;
 }
 
-static int one_wait(wpd_ctr *c, one *o, const char *what, wpd_error *err)
+static void on_sync_done(const wpd_error *err, void *arg)
 {
-    if (hx_run_until(c->s, &o->done, err) != 0)
-        return -1;
-    if (o->failed) {
-        if (err) {
-            *err = o->err;
-            wpd_error_prefix(err, "%s: %s", what, c->short_id);
-        }
-        return -1;
+    one_sync *os = arg;
+    if (err) {
+        os->failed = true;
+        os->err = *err;
     }
-    return 0;
+    os->done = true;
 }
 
 static int check_ctr(wpd_ctr *c, const char *what, wpd_error *err)
@@ -282,44 +521,31 @@ static int check_ctr(wpd_ctr *c, const char *what, wpd_error *err)
     return hx_check(c->s, true, what, err);
 }
 
-static int on_one_data(void *arg, int stream, const char *data, size_t len)
+static int sync_wait(wpd_ctr *c, one_sync *os, char **data, size_t *len, wpd_error *err)
 {
-    one *o = arg;
-    (void)stream;
-    wpd_buf_append(&o->data, data, len);
+    if (hx_run_until(c->s, &os->done, err) != 0)
+        return -1;
+    if (os->failed) {
+        if (err)
+            *err = os->err;
+        return -1;
+    }
+    if (data)
+        *data = os->data;
+    else
+        free(os->data);
+    if (len)
+        *len = os->len;
     return 0;
-}
-
-static void on_one_stream_done(void *arg, const wpd_stream_end *end, const wpd_error *err)
-{
-    (void)end;
-    one_end(arg, err);
 }
 
 int wpd_ctr_logs(wpd_ctr *c, char **buf, size_t *len, wpd_error *err)
 {
     if (check_ctr(c, "wpd_ctr_logs", err) != 0)
         return -1;
-    one o = {0};
-    wpd_logs_opts lo = {0};
-    wpd_output_cbs cbs = {.data = on_one_data, .done = on_one_stream_done, .arg = &o};
-    wpd_engine_ctr_logs(c->s->e, c->id, &lo, &cbs);
-    if (one_wait(c, &o, "wpd_ctr_logs", err) != 0) {
-        wpd_buf_free(&o.data);
-        return -1;
-    }
-    if (len)
-        *len = o.data.len;
-    if (buf)
-        *buf = wpd_buf_steal(&o.data);
-    else
-        wpd_buf_free(&o.data);
-    return 0;
-}
-
-static void on_one_done(void *arg, const wpd_error *err)
-{
-    one_end(arg, err);
+    one_sync os = {0};
+    wpd_ctr_logs_async(c, on_sync_data, &os);
+    return sync_wait(c, &os, buf, len, err);
 }
 
 int wpd_ctr_copy_in(wpd_ctr *c, const char *ctr_path, const void *data, size_t len, unsigned mode,
@@ -327,114 +553,27 @@ int wpd_ctr_copy_in(wpd_ctr *c, const char *ctr_path, const void *data, size_t l
 {
     if (check_ctr(c, "wpd_ctr_copy_in", err) != 0)
         return -1;
-    if (!ctr_path || ctr_path[0] != '/' || !ctr_path[1] || ctr_path[strlen(ctr_path) - 1] == '/')
-        return wpd_error_set(err, WPD_ERR_USAGE, 0,
-                             "wpd_ctr_copy_in: \"%s\" is not an absolute file path",
-                             ctr_path ? ctr_path : "(null)");
-    if (!data && len)
-        return wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_copy_in: data is NULL");
-    wpd_tar_file tf = {.name = ctr_path + 1,
-                       .mode = mode & 07777,
-                       .mtime = (int64_t)time(NULL),
-                       .data = data ? data : "",
-                       .len = len};
-    wpd_buf tar = WPD_BUF_INIT;
-    if (wpd_tar_one_file(&tf, &tar, err) != 0) {
-        wpd_buf_free(&tar);
-        return wpd_error_prefix(err, "wpd_ctr_copy_in: %s", ctr_path);
-    }
-    one o = {0};
-    wpd_archive_put(c->s->e, c->id, "/", tar.data, tar.len, on_one_done, &o);
-    wpd_buf_free(&tar);
-    return one_wait(c, &o, "wpd_ctr_copy_in", err);
-}
-
-static int on_get_data(void *arg, const char *data, size_t len)
-{
-    one *o = arg;
-    wpd_buf_append(&o->data, data, len);
-    return 0;
-}
-
-static void on_get_stat(void *arg, const wpd_path_stat *st)
-{
-    one *o = arg;
-    o->got_stat = true;
-    o->running = st->is_dir; /* reused: a directory */
+    one_sync os = {0};
+    wpd_ctr_copy_in_async(c, ctr_path, data, len, mode, on_sync_done, &os);
+    return sync_wait(c, &os, NULL, NULL, err);
 }
 
 int wpd_ctr_copy_out(wpd_ctr *c, const char *ctr_path, char **data, size_t *len, wpd_error *err)
 {
     if (check_ctr(c, "wpd_ctr_copy_out", err) != 0)
         return -1;
-    if (!ctr_path || ctr_path[0] != '/')
-        return wpd_error_set(err, WPD_ERR_USAGE, 0,
-                             "wpd_ctr_copy_out: \"%s\" is not an absolute path",
-                             ctr_path ? ctr_path : "(null)");
-    one o = {0};
-    wpd_archive_get_cbs cbs = {
-        .stat = on_get_stat, .data = on_get_data, .done = on_one_done, .arg = &o};
-    wpd_archive_get(c->s->e, c->id, ctr_path, &cbs);
-    if (one_wait(c, &o, "wpd_ctr_copy_out", err) != 0) {
-        wpd_buf_free(&o.data);
-        return -1;
-    }
-    if (o.running) {
-        wpd_buf_free(&o.data);
-        return wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_copy_out: %s is a directory",
-                             ctr_path);
-    }
-    wpd_arena *a = wpd_arena_new();
-    size_t off = 0;
-    wpd_tar_entry ent;
-    int rc = -1;
-    for (;;) {
-        int k = wpd_tar_next(o.data.data ? o.data.data : "", o.data.len, &off, a, &ent, err);
-        if (k < 0)
-            break;
-        if (k == 0) {
-            wpd_error_set(err, WPD_ERR_PROTOCOL, 0,
-                          "wpd_ctr_copy_out: %s: the engine's archive holds no file", ctr_path);
-            break;
-        }
-        if (ent.type == '0') {
-            char *out = wpd_xmalloc((size_t)ent.size + 1);
-            memcpy(out, ent.data, (size_t)ent.size);
-            out[ent.size] = '\0';
-            if (data)
-                *data = out;
-            else
-                free(out);
-            if (len)
-                *len = (size_t)ent.size;
-            rc = 0;
-            break;
-        }
-        if (ent.type == '2') {
-            wpd_error_set(err, WPD_ERR_USAGE, 0, "wpd_ctr_copy_out: %s is a symbolic link (to %s)",
-                          ctr_path, ent.link_name ? ent.link_name : "?");
-            break;
-        }
-    }
-    wpd_arena_free(a);
-    wpd_buf_free(&o.data);
-    return rc;
-}
-
-static void on_one_change(void *arg, wpd_change outcome, const wpd_error *err)
-{
-    (void)outcome;
-    one_end(arg, err);
+    one_sync os = {0};
+    wpd_ctr_copy_out_async(c, ctr_path, on_sync_data, &os);
+    return sync_wait(c, &os, data, len, err);
 }
 
 int wpd_ctr_stop(wpd_ctr *c, long grace_ms, wpd_error *err)
 {
     if (check_ctr(c, "wpd_ctr_stop", err) != 0)
         return -1;
-    long secs = grace_ms <= 0 ? 0 : (grace_ms + 999) / 1000;
-    one o = {0};
-    wpd_engine_ctr_stop(c->s->e, c->id, secs, on_one_change, &o);
-    return one_wait(c, &o, "wpd_ctr_stop", err);
+    one_sync os = {0};
+    wpd_ctr_stop_async(c, grace_ms, on_sync_done, &os);
+    return sync_wait(c, &os, NULL, NULL, err);
 }
 
 int wpd_ctr_exit_code(wpd_ctr *c, int *exit_code, wpd_error *err)

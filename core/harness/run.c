@@ -387,10 +387,6 @@ static void on_started(void *arg, wpd_change outcome, const wpd_error *err)
         run_fail_err(r, "start", err);
         return;
     }
-    /* a follow from start on: Docker and Podman send the output since the
-     * container started (a follow of a created container ends at once) */
-    if (r->c->on_line || hx_wait_has(r->root, HX_W_LOG))
-        hx_follow_start(r->c);
     next(r, P_PORTS);
 }
 
@@ -456,6 +452,9 @@ static void on_ports(void *arg, const wpd_ctr_info *info, const wpd_error *err)
             break;
         }
     }
+    for (size_t k = 0; k < info->n_networks && !c->ip[0]; k++)
+        if (info->networks[k].ip && *info->networks[k].ip && !strchr(info->networks[k].ip, ':'))
+            snprintf(c->ip, sizeof c->ip, "%s", info->networks[k].ip);
     if (found < r->sp->n_ports) {
         /* an empty port map just after start (tc-go #294): again */
         if (!info->running && ++r->inspects > 3 && !hx_wait_has(r->root, HX_W_EXIT)) {
@@ -478,6 +477,14 @@ static void on_step_timer(void *arg)
     hx_run *r = arg;
     if (!r->failing)
         step(r);
+}
+
+void hx_run_attached(hx_run *r)
+{
+    if (r->failing || r->phase != P_START || !r->attach_wait)
+        return;
+    wpd_timer_stop(r->t_step);
+    step(r);
 }
 
 static void step(hx_run *r)
@@ -547,7 +554,20 @@ static void step(hx_run *r)
             wpd_buf_free(&tar);
         }
         return;
-    case P_START: r->call = wpd_ctr_start(e, r->c->id, on_started, r); return;
+    case P_START:
+        /* the output from the first byte: attach, then start once the
+         * engine confirmed it (2 s at most; Podman confirms within a few
+         * hundred ms, and a follow that ended early is made up for by a
+         * full log read) */
+        if (!r->c->follow && (r->c->on_line || hx_wait_has(r->root, HX_W_LOG))) {
+            r->attach_wait = true;
+            hx_follow_start(r->c);
+            wpd_timer_start(r->t_step, 2000);
+            return;
+        }
+        r->attach_wait = false;
+        r->call = wpd_ctr_start(e, r->c->id, on_started, r);
+        return;
     case P_PORTS:
         if (!sp->n_ports) {
             begin_waits(r);

@@ -5,6 +5,7 @@
  * holds or fails settles its ALL/ANY parents up to the root, which tells
  * the run. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,10 +92,15 @@ void hx_wait_set(wpd_wait *w, int state, const char *why)
     settle(w);
 }
 
+/* The next attempt: 10, 20, 40, 80 ms, then every interval (a service is
+ * usually a few ms from listening when the first check misses it). */
 static void retry(wpd_wait *w)
 {
-    if (w->state == 0 && w->t)
-        wpd_timer_start(w->t, w->interval_ms);
+    if (w->state != 0 || !w->t)
+        return;
+    long ms = w->attempts < 4 ? 10L << w->attempts : w->interval_ms;
+    w->attempts++;
+    wpd_timer_start(w->t, ms < w->interval_ms ? ms : w->interval_ms);
 }
 
 /* ---- exec (exec waits and the port wait's listening check) ---------------- */
@@ -216,6 +222,28 @@ static void port_connect(wpd_wait *w)
         hx_probe_start(w->run->h.s->r, wpd_ctr_host(w->run->c), hp, NULL, 1000, on_connect, w);
 }
 
+/* The direct check: a TCP handshake with the container's own address
+ * (no docker-proxy in between) completes only when something listens
+ * inside. Refused: not yet. Unreachable or no answer (a remote or rootless
+ * engine): the exec check instead, from now on. */
+static void on_direct(void *arg, int status, const char *body, size_t len, const char *why)
+{
+    wpd_wait *w = arg;
+    (void)body;
+    (void)len;
+    w->probe = NULL;
+    if (status == 0) {
+        port_connect(w);
+        return;
+    }
+    if (!why || !strstr(why, strerror(ECONNREFUSED))) {
+        w->no_direct = true;
+        leaf_start(w);
+        return;
+    }
+    retry(w);
+}
+
 static void port_exec_result(wpd_wait *w, bool ran, int64_t code)
 {
     int num = atoi(w->port);
@@ -292,6 +320,11 @@ static void leaf_start(wpd_wait *w)
         }
         if (w->skip_internal) {
             port_connect(w);
+            return;
+        }
+        if (!w->no_direct && w->run->c->ip[0] && !strstr(w->port, "/udp")) {
+            w->probe = hx_probe_start(w->run->h.s->r, w->run->c->ip, atoi(w->port), NULL, 300,
+                                      on_direct, w);
             return;
         }
         {

@@ -191,12 +191,24 @@ WPD_EXPORT int wpd_ctr_copy_out(wpd_ctr *c, const char *ctr_path, char **data, s
                                 wpd_error *err);
 /* SIGTERM, grace (rounded up to whole seconds), SIGKILL. */
 WPD_EXPORT int wpd_ctr_stop(wpd_ctr *c, long grace_ms, wpd_error *err);
+/* The async forms: data (logs, copy out) is valid during the callback
+ * only, NUL-terminated too; NULL with err set on failure. */
+typedef void (*wpd_data_fn)(wpd_ctr *c, const char *data, size_t len, const wpd_error *err,
+                            void *arg);
+typedef void (*wpd_harness_done_fn)(const wpd_error *err, void *arg);
+WPD_EXPORT wpd_hop *wpd_ctr_logs_async(wpd_ctr *c, wpd_data_fn cb, void *arg);
+WPD_EXPORT wpd_hop *wpd_ctr_copy_in_async(wpd_ctr *c, const char *ctr_path, const void *data,
+                                          size_t len, unsigned mode, wpd_harness_done_fn cb,
+                                          void *arg);
+WPD_EXPORT wpd_hop *wpd_ctr_copy_out_async(wpd_ctr *c, const char *ctr_path, wpd_data_fn cb,
+                                           void *arg);
+WPD_EXPORT wpd_hop *wpd_ctr_stop_async(wpd_ctr *c, long grace_ms, wpd_harness_done_fn cb,
+                                       void *arg);
 /* After it stopped; still running: -1 with WPD_ERR_USAGE. */
 WPD_EXPORT int wpd_ctr_exit_code(wpd_ctr *c, int *exit_code, wpd_error *err);
 /* Forced remove with volumes; NULL-safe; the pointer is invalid afterwards
  * (also when -1 is returned: the session's close and the sweep retry). */
 WPD_EXPORT int wpd_ctr_terminate(wpd_ctr *c, wpd_error *err);
-typedef void (*wpd_harness_done_fn)(const wpd_error *err, void *arg);
 WPD_EXPORT wpd_hop *wpd_ctr_terminate_async(wpd_ctr *c, wpd_harness_done_fn cb, void *arg);
 
 /* ---- networks (labelled like containers) -------------------------------
