@@ -47,6 +47,41 @@ WPD_EXPORT const char *wpd_plugins_dir(const wpd_plugin_registry *reg, size_t i)
 WPD_EXPORT const wpd_plugin_info *wpd_plugins_for_scheme(const wpd_plugin_registry *reg,
                                                          const char *scheme);
 
+/* ---- added with the trust rules and the conformance check ----
+ *
+ * Trust: a plugin file (the file a symlink resolves to, and the directory
+ * holding that file) and every searched directory must be owned by root or
+ * by the effective user and must not be writable by group or others; what
+ * is not is refused with the reason, e.g. "/opt/p/x.so is writable by
+ * others". An untrusted directory is one refusal (its path, no file of it
+ * loaded). Only the file and its own directory are checked, not every
+ * ancestor directory. */
+
+/* A registry holding just the plugin file `path` (accepted, or refused with
+ * the reason), loaded with the same trust rules and checks as a file found
+ * on the search path; searches no directory. NULL only when out of memory. */
+WPD_EXPORT wpd_plugin_registry *wpd_plugins_load_file(const char *path);
+
+/* One item of a conformance check. */
+typedef enum wpd_check_status {
+    WPD_CHECK_OK = 0,
+    WPD_CHECK_FAILED,
+    WPD_CHECK_SKIPPED /* does not apply, or not checked because an earlier item failed */
+} wpd_check_status;
+
+/* Called once per item, in order: a short item name ("dlopen", "exports",
+ * "abi_major", ...) and what was found, or why the item fails. */
+typedef void (*wpd_plugin_check_fn)(void *arg, const char *item, wpd_check_status status,
+                                    const char *detail);
+
+/* Check the plugin file `path` against every rule the loader applies (trust,
+ * dlopen with RTLD_NOW | RTLD_LOCAL, the entry symbol, the descriptor's
+ * fields and ABI versions) and the ABI's rule that the entry symbol is the
+ * only exported dynamic symbol (read from the file's ELF .dynsym). An
+ * untrusted file is not dlopen()ed (its code would run). The library is
+ * unloaded again. Returns the number of failed items. */
+WPD_EXPORT size_t wpd_plugin_check_file(const char *path, wpd_plugin_check_fn cb, void *arg);
+
 #ifdef __cplusplus
 }
 #endif
