@@ -2,9 +2,9 @@
  * `wpdock cleanup --harness`) remove what carries io.wpdock.session and
  * belongs to an owner that is gone (a process of this host and boot that
  * ended or was replaced by another with the same pid, or another boot of
- * this host) or whose io.wpdock.expires passed. A live owner's resources
- * are never touched. With a session id (the watchdog, `--session ID`):
- * everything of that session. */
+ * this host), or whose owner cannot be asked (another host) and whose
+ * io.wpdock.expires passed. A live owner's resources are never touched. With a session id (the
+ * watchdog, `--session ID`): everything of that session. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,20 +50,21 @@ int hx_owner_of(pid_t pid, char *out, size_t len)
     return 0;
 }
 
-/* Does the resource belong to a dead or expired owner? */
+/* Does the resource belong to a dead owner, or (owner unknown: another
+ * host's, or no readable owner label) is its lease over? A live owner of
+ * this host keeps its resources past the expiry. */
 static bool reapable(const hx_list_item *it, const char *host, const char *boot)
 {
     char *end;
     long long exp = strtoll(it->expires, &end, 10);
-    if (*it->expires && !*end && exp > 0 && (long long)time(NULL) > exp)
-        return true;
+    bool expired = *it->expires && !*end && exp > 0 && (long long)time(NULL) > exp;
     if (strcmp(it->host, host) != 0)
-        return false; /* another machine's: only its expiry counts */
+        return expired; /* another machine's: only its expiry counts */
     char ob[64];
     long pid;
     char st[32];
     if (sscanf(it->owner, "%63[^/]/%ld/%31s", ob, &pid, st) != 3 || pid <= 0)
-        return false;
+        return expired; /* no owner to ask */
     if (strcmp(ob, boot) != 0)
         return true; /* this host rebooted since */
     char now[200];

@@ -153,7 +153,9 @@ WPD_EXPORT void wpd_wait_free(wpd_wait *w);
 WPD_EXPORT wpd_ctr *wpd_ctr_run(wpd_session *s, const wpd_spec *sp, wpd_error *err);
 /* cb runs exactly once: c NULL and err set on failure; err NULL on success. */
 typedef void (*wpd_ctr_fn)(wpd_ctr *c, const wpd_error *err, void *arg);
-/* The spec is copied: it may be changed or freed once this returns. */
+/* The spec is copied: it may be changed or freed once this returns. NULL
+ * (and no callback) only when s or cb is NULL or s is used from a forked
+ * child; every _async function below returns NULL in the same cases. */
 WPD_EXPORT wpd_hop *wpd_ctr_run_async(wpd_session *s, const wpd_spec *sp, wpd_ctr_fn cb, void *arg);
 /* cb still runs once, later, with WPD_ERR_CANCELED (whatever the operation
  * created is removed first); a hop whose callback ran is invalid. */
@@ -220,8 +222,9 @@ WPD_EXPORT int wpd_net_remove(wpd_net *n, wpd_error *err);
 /* ---- the sweep by hand (`wpdock cleanup --harness [--session ID]`) ------
  * On a connected engine: session_id NULL removes what carries
  * io.wpdock.session and belongs to a dead owner (a process of this host and
- * boot that is gone or was replaced, another boot of this host) or whose
- * io.wpdock.expires passed - never a live owner's; with session_id, all of
+ * boot that is gone or was replaced, another boot of this host) or, when
+ * the owner cannot be asked (another host), whose io.wpdock.expires passed
+ * - never a live owner's; with session_id, all of
  * that session's containers (forcibly, with volumes), volumes and networks.
  * dry_run only lists. fn (may be NULL) is called for each. Runs the
  * engine's reactor until done. Returns 0, or -1 when listing failed. */

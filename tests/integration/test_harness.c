@@ -426,6 +426,92 @@ START_TEST(sweep_dead_session)
 }
 END_TEST
 
+/* "<boot id>/<pid>/<start time>" of this process, as the harness labels it */
+static void my_owner(char *out, size_t len)
+{
+    char *boot = tu_read_file("/proc/sys/kernel/random/boot_id", NULL);
+    char *stat = tu_read_file("/proc/self/stat", NULL);
+    ck_assert(boot && stat);
+    boot[strcspn(boot, "\n")] = '\0';
+    char *p = strrchr(stat, ')') + 2; /* field 3 */
+    for (int f = 3; f < 22; f++)
+        p = strchr(p, ' ') + 1;
+    snprintf(out, len, "%s/%ld/%.*s", boot, (long)getpid(), (int)strcspn(p, " "), p);
+    free(boot);
+    free(stat);
+}
+
+/* A created container labelled like a harness resource; its id. */
+static char *fake_resource(const char *session, const char *owner, const char *host,
+                           long long expires)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"Image\":\"%s\",\"Cmd\":[\"sleep\",\"300\"],\"Labels\":{"
+             "\"io.wpdock.session\":\"%s\",\"io.wpdock.owner\":\"%s\","
+             "\"io.wpdock.host\":\"%s\",\"io.wpdock.expires\":\"%lld\"}}",
+             IMG, session, owner, host, expires);
+    char *res = NULL;
+    long st = tu_engine_request("POST", "/containers/create", body, &res);
+    ck_assert_msg(st == 201, "create: %ld %s", st, res);
+    char *id = strstr(res, "\"Id\":\"");
+    ck_assert_ptr_nonnull(id);
+    id = strndup(id + 6, 64);
+    free(res);
+    return id;
+}
+
+/* the sweep by expiry: another host's expired lease goes, its valid one
+ * stays, and a live owner of this host keeps its resources past expiry */
+START_TEST(sweep_expiry)
+{
+    char owner[256], host[256];
+    my_owner(owner, sizeof owner);
+    gethostname(host, sizeof host);
+    char sid[64];
+    snprintf(sid, sizeof sid, "wpdhtest%ld", (long)getpid());
+    char s_old[80], s_new[80], s_live[80], s_dead[80];
+    snprintf(s_old, sizeof s_old, "%s-old", sid);
+    snprintf(s_new, sizeof s_new, "%s-new", sid);
+    snprintf(s_live, sizeof s_live, "%s-live", sid);
+    snprintf(s_dead, sizeof s_dead, "%s-dead", sid);
+    long long now = (long long)time(NULL);
+    char *a = fake_resource(s_old, "otherboot/1/1", "elsewhere.invalid", now - 10);
+    char *b = fake_resource(s_new, "otherboot/1/1", "elsewhere.invalid", now + 3600);
+    char *c = fake_resource(s_live, owner, host, now - 10);
+    char dead_owner[300];
+    snprintf(dead_owner, sizeof dead_owner, "%.*s/999999999/1", (int)strcspn(owner, "/"), owner);
+    char *d = fake_resource(s_dead, dead_owner, host, now + 3600);
+    wpd_session *s = open_s(); /* the sweep */
+    ck_assert_int_eq(count_session("containers", s_old), 0);
+    ck_assert_int_eq(count_session("containers", s_new), 1);
+    ck_assert_int_eq(count_session("containers", s_live), 1);
+    ck_assert_int_eq(count_session("containers", s_dead), 0);
+    close_s(s);
+    /* by hand: --session removes a session whatever its owner */
+    wpd_reactor *r = wpd_reactor_new(NULL);
+    wpd_plugin_registry *reg = wpd_plugins_load(NULL);
+    wpd_error err;
+    wpd_engine *e = wpd_engine_new(r, reg, NULL, tu_engine_host(), NULL, NULL, &err);
+    ck_assert_msg(e && wpd_engine_connect_sync(e, &err) == 0, "%s", err.message);
+    size_t found = 0;
+    ck_assert_int_eq(wpd_harness_sweep(e, s_new, false, NULL, NULL, &found, &err), 0);
+    ck_assert_uint_eq(found, 1);
+    ck_assert_int_eq(wpd_harness_sweep(e, s_live, false, NULL, NULL, &found, &err), 0);
+    ck_assert_uint_eq(found, 1);
+    ck_assert_int_eq(count_session("containers", s_new), 0);
+    ck_assert_int_eq(count_session("containers", s_live), 0);
+    ck_assert_int_eq(wpd_harness_sweep(e, "", false, NULL, NULL, &found, &err), -1);
+    wpd_engine_free(e);
+    wpd_plugins_free(reg);
+    wpd_reactor_free(r);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+END_TEST
+
 /* 10. 8 processes, 8 sessions, 8 distinct ports; closing one leaves the
  * others */
 START_TEST(parallel_sessions)
@@ -1134,6 +1220,7 @@ int main(void)
     ADD(s, network_alias);
     ADD(s, sigkill_watchdog);
     ADD(s, sweep_dead_session);
+    ADD(s, sweep_expiry);
     ADD(s, parallel_sessions);
     ADD(s, async_parallel);
     ADD(s, sticky_spec);
