@@ -740,6 +740,23 @@ START_TEST(sticky_spec)
 }
 END_TEST
 
+/* an engine that is not there: open fails at once, naming it; no watchdog
+ * is left behind */
+START_TEST(open_unreachable)
+{
+    wpd_error err;
+    long long t0 = now_ms();
+    ck_assert_ptr_null(wpd_session_open("unix:///no/such/engine.sock", &err));
+    ck_assert_int_lt(now_ms() - t0, 5000);
+    ck_assert_int_eq(err.kind, WPD_ERR_CONNECT);
+    ck_assert_msg(strstr(err.message, "/no/such/engine.sock"), "%s", err.message);
+    ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1); /* no child of ours left */
+    ck_assert_int_eq(errno, ECHILD);
+    ck_assert_ptr_null(wpd_session_open_on(NULL, NULL, &err));
+    ck_assert_int_eq(err.kind, WPD_ERR_USAGE);
+}
+END_TEST
+
 /* a missing image with no registry to pull from fails within 10 s */
 START_TEST(missing_image)
 {
@@ -1224,6 +1241,7 @@ int main(void)
     ADD(s, parallel_sessions);
     ADD(s, async_parallel);
     ADD(s, sticky_spec);
+    ADD(s, open_unreachable);
     ADD(s, missing_image);
     ADD(s, port_never_listening);
     ADD(s, forked_child);
