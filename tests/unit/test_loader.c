@@ -1,10 +1,13 @@
 /* test_loader.c - the transport plugin loader against real fixture .so
  * files (tests/fixtures): accepted plugins, refusals and their reasons, the
- * search order of WPDOCK_PLUGIN_PATH, scheme lookup, and the real unix
- * plugin from the build tree. */
+ * search order of WPDOCK_PLUGIN_PATH, scheme lookup, the trust rules (loose
+ * modes and foreign owners of files, directories and symlink targets), and
+ * the real unix plugin from the build tree. */
 #define _GNU_SOURCE
 #include <check.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +354,235 @@ START_TEST(plugin_path_env_unset)
 }
 END_TEST
 
+/* ---- trust: where plugins may come from ---- */
+
+/* A private directory (0700, ours) for one trust case. */
+static char *trust_dir(void)
+{
+    char *d = strdup("/tmp/wpdock-trust-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+/* Copy the good fixture to dir/name with the given mode; returns the path. */
+static char *copy_good(const char *dir, const char *name, mode_t mode)
+{
+    char *dst = NULL;
+    ck_assert_int_gt(asprintf(&dst, "%s/%s", dir, name), 0);
+    FILE *in = fopen(FIX("good/wpdock-fixture.so"), "rb");
+    ck_assert_ptr_nonnull(in);
+    FILE *out = fopen(dst, "wb");
+    ck_assert_msg(out != NULL, "%s: %s", dst, strerror(errno));
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_int_eq(chmod(dst, mode), 0);
+    return dst;
+}
+
+static void rm_tree(const char *dir)
+{
+    char *cmd = NULL;
+    ck_assert_int_gt(asprintf(&cmd, "rm -rf '%s'", dir), 0);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+}
+
+START_TEST(trusted_copy_is_accepted)
+{
+    /* the control case: the same copy, mode 0755 in a 0700 dir, loads */
+    char *dir = trust_dir();
+    char *so = copy_good(dir, "wpdock-fixture.so", 0755);
+    wpd_plugin_registry *reg = load_one(dir);
+    ck_assert_uint_eq(wpd_plugins_refused_count(reg), 0);
+    ck_assert_uint_eq(wpd_plugins_count(reg), 1);
+    ck_assert_str_eq(wpd_plugins_get(reg, 0)->path, so);
+    wpd_plugins_free(reg);
+    rm_tree(dir);
+    free(so);
+    free(dir);
+}
+END_TEST
+
+START_TEST(file_writable_by_others_is_refused)
+{
+    char *dir = trust_dir();
+    char *so = copy_good(dir, "wpdock-fixture.so", 0757);
+    wpd_plugin_registry *reg = load_one(dir);
+    const wpd_plugin_refusal *r = only_refusal(reg, so);
+    char want[512];
+    snprintf(want, sizeof want, "%s is writable by others", so);
+    ck_assert_contains(r->reason, want);
+    ck_assert_contains(r->reason, "mode 0757");
+    ck_assert_contains(r->reason, "chmod go-w");
+    ck_assert_ptr_null(wpd_plugins_for_scheme(reg, "fixture"));
+    wpd_plugins_free(reg);
+    /* group-writable too */
+    ck_assert_int_eq(chmod(so, 0775), 0);
+    reg = load_one(dir);
+    r = only_refusal(reg, so);
+    snprintf(want, sizeof want, "%s is writable by group (mode 0775", so);
+    ck_assert_contains(r->reason, want);
+    wpd_plugins_free(reg);
+    rm_tree(dir);
+    free(so);
+    free(dir);
+}
+END_TEST
+
+START_TEST(dir_writable_by_others_is_refused)
+{
+    char *dir = trust_dir();
+    char *so = copy_good(dir, "wpdock-fixture.so", 0755);
+    ck_assert_int_eq(chmod(dir, 0707), 0);
+    wpd_plugin_registry *reg = load_one(dir);
+    /* one refusal: the directory itself; none of its files is even opened */
+    const wpd_plugin_refusal *r = only_refusal(reg, dir);
+    char want[512];
+    snprintf(want, sizeof want, "%s is writable by others", dir);
+    ck_assert_contains(r->reason, want);
+    ck_assert_contains(r->reason, "no plugin is loaded from it");
+    ck_assert_ptr_null(wpd_plugins_for_scheme(reg, "fixture"));
+    wpd_plugins_free(reg);
+    /* the same through WPDOCK_PLUGIN_PATH: the build tree's plugins still load */
+    ck_assert_int_eq(setenv("WPDOCK_PLUGIN_PATH", dir, 1), 0);
+    reg = wpd_plugins_load(NULL);
+    ck_assert_str_eq(wpd_plugins_refused(reg, 0)->path, dir);
+    ck_assert_ptr_null(wpd_plugins_for_scheme(reg, "fixture"));
+    ck_assert_ptr_nonnull(wpd_plugins_for_scheme(reg, "unix"));
+    wpd_plugins_free(reg);
+    unsetenv("WPDOCK_PLUGIN_PATH");
+    /* and wpd_plugins_load_file checks the file's directory */
+    reg = wpd_plugins_load_file(so);
+    ck_assert_uint_eq(wpd_plugins_dir_count(reg), 0);
+    r = only_refusal(reg, so);
+    ck_assert_contains(r->reason, want);
+    wpd_plugins_free(reg);
+    rm_tree(dir);
+    free(so);
+    free(dir);
+}
+END_TEST
+
+START_TEST(foreign_owner_is_refused)
+{
+    /* the tests run as root, which may give a file away */
+    ck_assert_msg(geteuid() == 0, "this test chowns files to uid 1234: run it as root");
+    char *dir = trust_dir();
+    char *so = copy_good(dir, "wpdock-fixture.so", 0755);
+    ck_assert_int_eq(chown(so, 1234, 1234), 0);
+    wpd_plugin_registry *reg = load_one(dir);
+    const wpd_plugin_refusal *r = only_refusal(reg, so);
+    char want[512];
+    snprintf(want, sizeof want, "%s is owned by uid 1234 (not root or you)", so);
+    ck_assert_contains(r->reason, want);
+    wpd_plugins_free(reg);
+    /* owned by 1234 and writable by others: both are said */
+    ck_assert_int_eq(chmod(so, 0757), 0);
+    reg = load_one(dir);
+    r = only_refusal(reg, so);
+    ck_assert_contains(r->reason, want);
+    ck_assert_contains(r->reason, "and writable by others");
+    wpd_plugins_free(reg);
+    /* a directory given away */
+    ck_assert_int_eq(chown(so, 0, 0), 0);
+    ck_assert_int_eq(chmod(so, 0755), 0);
+    ck_assert_int_eq(chown(dir, 1234, 1234), 0);
+    reg = load_one(dir);
+    r = only_refusal(reg, dir);
+    snprintf(want, sizeof want, "%s is owned by uid 1234 (not root or you)", dir);
+    ck_assert_contains(r->reason, want);
+    wpd_plugins_free(reg);
+    rm_tree(dir);
+    free(so);
+    free(dir);
+}
+END_TEST
+
+START_TEST(symlinks_are_checked_at_both_ends)
+{
+    /* a trusted dir linking to a copy in a loose dir: refused (the target's dir) */
+    char *safe = trust_dir(), *loose = trust_dir();
+    char *target = copy_good(loose, "real.so", 0755);
+    ck_assert_int_eq(chmod(loose, 0707), 0);
+    char link[512];
+    snprintf(link, sizeof link, "%s/wpdock-link.so", safe);
+    ck_assert_int_eq(symlink(target, link), 0);
+    wpd_plugin_registry *reg = load_one(safe);
+    const wpd_plugin_refusal *r = only_refusal(reg, link);
+    ck_assert_contains(r->reason, "is a symlink into");
+    char want[512];
+    snprintf(want, sizeof want, "%s is writable by others", loose);
+    ck_assert_contains(r->reason, want);
+    wpd_plugins_free(reg);
+    /* a loose target file behind the link: refused (stat follows the link) */
+    ck_assert_int_eq(chmod(loose, 0700), 0);
+    ck_assert_int_eq(chmod(target, 0757), 0);
+    reg = load_one(safe);
+    r = only_refusal(reg, link);
+    ck_assert_contains(r->reason, "is writable by others");
+    wpd_plugins_free(reg);
+    /* both ends trusted: the link loads */
+    ck_assert_int_eq(chmod(target, 0755), 0);
+    reg = load_one(safe);
+    ck_assert_uint_eq(wpd_plugins_refused_count(reg), 0);
+    ck_assert_uint_eq(wpd_plugins_count(reg), 1);
+    ck_assert_str_eq(wpd_plugins_get(reg, 0)->path, link);
+    wpd_plugins_free(reg);
+    /* a link living in a loose dir pointing at a trusted fixture: the dir check */
+    char link2[512];
+    snprintf(link2, sizeof link2, "%s/wpdock-fixture.so", loose);
+    ck_assert_int_eq(unlink(target), 0);
+    ck_assert_int_eq(symlink(FIX("good/wpdock-fixture.so"), link2), 0);
+    ck_assert_int_eq(chmod(loose, 0707), 0);
+    reg = load_one(loose);
+    r = only_refusal(reg, loose);
+    ck_assert_contains(r->reason, "is writable by others");
+    wpd_plugins_free(reg);
+    rm_tree(safe);
+    rm_tree(loose);
+    free(target);
+    free(safe);
+    free(loose);
+}
+END_TEST
+
+START_TEST(load_file_loads_exactly_one)
+{
+    wpd_plugin_registry *reg = wpd_plugins_load_file(FIX("good/wpdock-fixture.so"));
+    ck_assert_uint_eq(wpd_plugins_dir_count(reg), 0);
+    ck_assert_uint_eq(wpd_plugins_refused_count(reg), 0);
+    ck_assert_uint_eq(wpd_plugins_count(reg), 1);
+    ck_assert_str_eq(wpd_plugins_get(reg, 0)->path, FIX("good/wpdock-fixture.so"));
+    ck_assert_ptr_nonnull(wpd_plugins_for_scheme(reg, "fixture"));
+    wpd_plugins_free(reg);
+    /* a refusal keeps the loader's reason */
+    reg = wpd_plugins_load_file(FIX("abi-major/wpdock-abi2.so"));
+    ck_assert_contains(only_refusal(reg, FIX("abi-major/wpdock-abi2.so"))->reason,
+                       "ABI major version 2");
+    wpd_plugins_free(reg);
+    reg = wpd_plugins_load_file(FIX("good/missing.so"));
+    ck_assert_contains(only_refusal(reg, FIX("good/missing.so"))->reason,
+                       "No such file or directory");
+    wpd_plugins_free(reg);
+    reg = wpd_plugins_load_file(FIX("good"));
+    ck_assert_contains(only_refusal(reg, FIX("good"))->reason, "not a regular file");
+    wpd_plugins_free(reg);
+    /* a bare file name is the file in the current directory, not a library search */
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(FIX("good")), 0);
+    reg = wpd_plugins_load_file("wpdock-fixture.so");
+    ck_assert_uint_eq(wpd_plugins_count(reg), 1);
+    ck_assert_str_eq(wpd_plugins_get(reg, 0)->path, "./wpdock-fixture.so");
+    wpd_plugins_free(reg);
+    ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
 /* ---- the real unix plugin of the build tree ---- */
 
 static const wpd_transport_plugin *unix_plugin(wpd_plugin_registry *reg)
@@ -475,6 +707,14 @@ int main(void)
     tcase_add_test(tu, build_tree_unix_plugin);
     tcase_add_test(tu, unix_plugin_open);
     suite_add_tcase(s, tu);
+    TCase *tt = tcase_create("trust");
+    tcase_add_test(tt, trusted_copy_is_accepted);
+    tcase_add_test(tt, file_writable_by_others_is_refused);
+    tcase_add_test(tt, dir_writable_by_others_is_refused);
+    tcase_add_test(tt, foreign_owner_is_refused);
+    tcase_add_test(tt, symlinks_are_checked_at_both_ends);
+    tcase_add_test(tt, load_file_loads_exactly_one);
+    suite_add_tcase(s, tt);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
