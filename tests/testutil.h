@@ -122,6 +122,11 @@ void tu_exec_wait_log(tu_exec *x, const char *step, const char *line, int timeou
 /* Wait for the end of wpdock (fails the test after timeout_ms), parse and
  * check every event line. Returns the exit status. */
 int tu_exec_finish(tu_exec *x, int timeout_ms);
+/* Run `wpdock ARGS` (a shell word list) with the shell assignments of env
+ * ("K='v' ..."; may be NULL) and without WOODPECKER_BACKEND_DOCKER_HOST;
+ * returns the exit status, *out = stdout, *err = stderr (both malloc'd).
+ * A sanitizer report on stderr fails the test. */
+int tu_cli(const char *env, const char *args, char **out, char **err);
 /* tu_exec_start + tu_exec_finish. */
 int tu_exec_run(tu_exec *x, const char *const *args, const char *const *extra_env, int timeout_ms);
 /* Remember a network or volume name the workflow names itself. */

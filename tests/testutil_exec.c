@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/json.h"
@@ -467,4 +468,21 @@ void tu_exec_free(tu_exec *x)
         free(x->names[i]);
     free(x->names);
     memset(x, 0, sizeof *x);
+}
+
+int tu_cli(const char *env, const char *args, char **out, char **err)
+{
+    char errfile[] = "/tmp/wpdock-cli-err-XXXXXX";
+    int fd = mkstemp(errfile);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    char *cmd = wpd_xasprintf("env -u WOODPECKER_BACKEND_DOCKER_HOST %s '%s' %s 2>'%s'",
+                              env ? env : "", WPDOCK_CLI, args, errfile);
+    int rc = tu_run(cmd, 0, out);
+    free(cmd);
+    *err = tu_read_file(errfile, NULL);
+    unlink(errfile);
+    ck_assert_ptr_nonnull(*err);
+    ck_assert_msg(!strstr(*err, "Sanitizer"), "sanitizer report: %s", *err);
+    return rc;
 }

@@ -294,8 +294,11 @@ static void on_complete(void *self, CURLcode result)
     if (result == CURLE_COULDNT_CONNECT && q->socket_errno)
         os_errno = q->socket_errno; /* curl does not keep the errno of socket() */
     char msg[WPD_ERROR_MAX];
-    wpd_describe_transfer_error(result, detail, os_errno, q->res.status, &q->c->setup, msg,
-                                sizeof msg);
+    if (q->connect_err[0] && result == CURLE_COULDNT_CONNECT)
+        snprintf(msg, sizeof msg, "%s", q->connect_err); /* the plugin's own words */
+    else
+        wpd_describe_transfer_error(result, detail, os_errno, q->res.status, &q->c->setup, msg,
+                                    sizeof msg);
     wpd_error_set(&err, kind, 0, "%s", msg);
     finish(q, &err);
 }
