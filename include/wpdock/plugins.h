@@ -4,7 +4,8 @@
  * (colon-separated), the install plugin directory, then the build tree's
  * transport directory. Every `*.so` file there is dlopen()ed with
  * RTLD_NOW | RTLD_LOCAL and checked against the ABI in wpdock/transport.h;
- * a file that fails a check is recorded as refused, with the reason. */
+ * a file that fails a check is recorded as refused, with the reason. Only
+ * trusted files and directories are used (see "Trust" below). */
 #ifndef WPDOCK_PLUGINS_H
 #define WPDOCK_PLUGINS_H
 
