@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "util/buf.h"
-#include "elfsyms.h"
 #include "registry.h"
 
 /* A plugin file is a few hundred KiB; this is far past any real one. */

@@ -2,7 +2,7 @@
  * section headers: the SHT_DYNSYM section and the string table it links to.
  * The input is foreign bytes: every header is copied out (no alignment
  * assumed) and every offset and size is checked against the input. */
-#include "elfsyms.h"
+#include "registry.h"
 
 #include <elf.h>
 #include <endian.h>

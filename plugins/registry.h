@@ -1,9 +1,11 @@
 /* registry.h - the set of accepted transport plugins and refused files
  * (internal side of wpdock/plugins.h, used by the loader), and the
- * loader's rules shared with the conformance check (check.c). */
+ * loader's rules shared with the conformance check (check.c), and the ELF
+ * export reader under it (elfsyms.c). */
 #ifndef WPDOCK_REGISTRY_H
 #define WPDOCK_REGISTRY_H
 
+#include <stddef.h>
 #include <sys/stat.h>
 #include <wpdock/plugins.h>
 
@@ -33,5 +35,21 @@ char *wpd_plugin_path_for_dlopen(const char *path);
  * duplicate-scheme rule needs a registry and is not among them. Returns
  * the number of failed items. */
 size_t wpd_descriptor_items(const wpd_transport_plugin *p, wpd_plugin_check_fn cb, void *arg);
+
+/* ---- elfsyms.c: the exported dynamic symbols of a shared object, read
+ * from its bytes (the .dynsym section and its string table), for the
+ * conformance check. Pure: no I/O, every offset bounds-checked. ---- */
+
+/* Called once per exported symbol: name[0..len) (NUL-terminated in the
+ * input; len may be 0 for an unnamed symbol). */
+typedef void (*wpd_elf_sym_fn)(void *arg, const char *name, size_t len);
+
+/* The exported dynamic symbols of the ELF shared object data[0..len): those
+ * defined in it (not SHN_UNDEF), with global, weak or unique binding and
+ * default or protected visibility. Only the native class and byte order
+ * are understood (what dlopen() could load). Returns how many there are
+ * (cb, when not NULL, sees each), or -1 with a message in err. */
+long wpd_elf_exports(const unsigned char *data, size_t len, wpd_elf_sym_fn cb, void *arg, char *err,
+                     size_t errlen);
 
 #endif

@@ -7,7 +7,7 @@
  * of callbacks, and every name handed out lies inside the input. */
 #include <string.h>
 
-#include "elfsyms.h"
+#include "registry.h"
 #include "fuzz.h"
 
 struct seen {

@@ -15,7 +15,7 @@
 
 #include <wpdock/plugins.h>
 
-#include "elfsyms.h"
+#include "registry.h"
 #include "testutil.h"
 
 #define FIX(sub) FIXTURE_PLUGIN_DIR "/" sub
