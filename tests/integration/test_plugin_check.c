@@ -135,6 +135,8 @@ START_TEST(broken_fixtures_fail)
         {"needs-newer/wpdock-needs9.so", "min_core_minor", "needs transport ABI 1.9 or later"},
         {"two-exports/wpdock-twoexp.so", "exports", "wpdock_fixture_extra_export"},
         {"unresolved/wpdock-unresolved.so", "dlopen", "wpdock_fixture_function_nobody_defines"},
+        {"null-entry/wpdock-nullentry.so", "entry()", "returned NULL"},
+        {"bad-scheme/wpdock-badscheme.so", "schemes", "\"FixCheck\" can never match"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *rel = wpd_xasprintf("tests/fixtures/%s", cases[i].file);

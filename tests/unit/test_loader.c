@@ -162,6 +162,21 @@ START_TEST(descriptor_without_open_is_refused)
 }
 END_TEST
 
+START_TEST(null_descriptor_and_bad_scheme_are_refused)
+{
+    wpd_plugin_registry *reg = load_one(FIX("null-entry"));
+    const wpd_plugin_refusal *r = only_refusal(reg, FIX("null-entry/wpdock-nullentry.so"));
+    ck_assert_contains(r->reason, "returned NULL");
+    wpd_plugins_free(reg);
+    reg = load_one(FIX("bad-scheme"));
+    r = only_refusal(reg, FIX("bad-scheme/wpdock-badscheme.so"));
+    ck_assert_contains(r->reason, "scheme \"FixCheck\" can never match an endpoint");
+    /* its good scheme is not served either: the whole plugin is refused */
+    ck_assert_ptr_null(wpd_plugins_for_scheme(reg, "fixcheck"));
+    wpd_plugins_free(reg);
+}
+END_TEST
+
 START_TEST(plugin_needing_a_newer_core_is_refused)
 {
     wpd_plugin_registry *reg = load_one(FIX("needs-newer"));
@@ -693,6 +708,7 @@ int main(void)
     tcase_add_test(tc, descriptor_without_open_is_refused);
     tcase_add_test(tc, newer_minor_version_is_accepted);
     tcase_add_test(tc, plugin_needing_a_newer_core_is_refused);
+    tcase_add_test(tc, null_descriptor_and_bad_scheme_are_refused);
     tcase_add_test(tc, abi_1_1_fields_are_read_only_when_present);
     tcase_add_test(tc, duplicate_scheme_second_is_refused);
     tcase_add_test(tc, explicit_dirs_first_wins);

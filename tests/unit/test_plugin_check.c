@@ -183,6 +183,8 @@ START_TEST(broken_fixtures_fail_the_right_item)
         {FIX("two-exports/wpdock-twoexp.so"), "exports", "wpdock_fixture_extra_export"},
         {FIX("unresolved/wpdock-unresolved.so"), "dlopen",
          "wpdock_fixture_function_nobody_defines"},
+        {FIX("null-entry/wpdock-nullentry.so"), "entry()", "returned NULL"},
+        {FIX("bad-scheme/wpdock-badscheme.so"), "schemes", "\"FixCheck\" can never match"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         result *r = check(cases[i].file);
