@@ -3,6 +3,7 @@
  * loaded: a plugin file and the directory holding it must be owned by root
  * or by the effective user and not be writable by group or others.
  * Accepted plugins and refusals are kept in the registry (registry.c). */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <dlfcn.h>
@@ -22,6 +23,9 @@
 #endif
 #ifndef WPDOCK_PLUGIN_BUILD_DIR
 #define WPDOCK_PLUGIN_BUILD_DIR ""
+#endif
+#ifndef WPDOCK_BUILD_ROOT
+#define WPDOCK_BUILD_ROOT ""
 #endif
 
 static int has_so_suffix(const char *name)
@@ -383,6 +387,33 @@ wpd_plugin_registry *wpd_plugins_load_file(const char *path)
     return reg;
 }
 
+/* An installed library finds its plugins next to itself
+ * (<libdir>/wpdock/transports, wherever the tree was installed: --prefix
+ * may be chosen at install time); NULL when this code runs from the build
+ * tree (the build tree's library or a test program), which searches the
+ * configured install directory and then the build tree's transports. */
+static char *installed_plugin_dir(void)
+{
+    Dl_info info;
+    if (!dladdr((void *)installed_plugin_dir, &info) || !info.dli_fname)
+        return NULL;
+    char *real = realpath(info.dli_fname, NULL);
+    if (!real)
+        return NULL;
+    char *slash = strrchr(real, '/');
+    size_t rootlen = strlen(WPDOCK_BUILD_ROOT);
+    int in_build = rootlen && strncmp(real, WPDOCK_BUILD_ROOT, rootlen) == 0 &&
+                   (real[rootlen] == '/' || real[rootlen] == '\0');
+    if (in_build || !slash) {
+        free(real);
+        return NULL;
+    }
+    *slash = '\0';
+    char *dir = wpd_xasprintf("%s/wpdock/transports", real);
+    free(real);
+    return dir;
+}
+
 wpd_plugin_registry *wpd_plugins_load(const char *const *dirs)
 {
     wpd_plugin_registry *reg = wpd_registry_new();
@@ -398,6 +429,12 @@ wpd_plugin_registry *wpd_plugins_load(const char *const *dirs)
             if (*tok)
                 load_dir(reg, tok);
         free(copy);
+    }
+    char *installed = installed_plugin_dir();
+    if (installed) {
+        load_dir(reg, installed);
+        free(installed);
+        return reg;
     }
     load_dir(reg, WPDOCK_PLUGIN_INSTALL_DIR);
     if (*WPDOCK_PLUGIN_BUILD_DIR && strcmp(WPDOCK_PLUGIN_BUILD_DIR, WPDOCK_PLUGIN_INSTALL_DIR))
