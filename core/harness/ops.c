@@ -242,7 +242,7 @@ void wpd_exec_result_clear(wpd_exec_result *r)
 
 /* ---- one engine call as an operation: logs, copy in/out, stop ------------------- */
 
-enum { ONE_LOGS, ONE_COPY_IN, ONE_COPY_OUT, ONE_STOP };
+enum { ONE_LOGS, ONE_COPY_IN, ONE_COPY_OUT, ONE_STOP, ONE_EXIT };
 
 typedef struct one_op {
     wpd_hop h;
@@ -256,11 +256,13 @@ typedef struct one_op {
     size_t out_len;
     wpd_data_fn dcb;
     wpd_harness_done_fn cb;
+    wpd_exit_fn ecb;
+    int exit_code;
     void *arg;
 } one_op;
 
 static const char *const one_names[] = {"wpd_ctr_logs", "wpd_ctr_copy_in", "wpd_ctr_copy_out",
-                                        "wpd_ctr_stop"};
+                                        "wpd_ctr_stop", "wpd_ctr_exit_code"};
 
 static void one_finish(one_op *o, const wpd_error *err)
 {
@@ -376,6 +378,8 @@ static void o_deliver(wpd_hop *h)
         o->dcb(o->c, err ? NULL : wpd_buf_cstr(&o->data), err ? 0 : o->data.len, err, o->arg);
     else if (o->kind == ONE_COPY_OUT)
         o->dcb(o->c, err ? NULL : o->out, err ? 0 : o->out_len, err, o->arg);
+    else if (o->kind == ONE_EXIT)
+        o->ecb(o->c, err ? -1 : o->exit_code, err, o->arg);
     else if (o->cb)
         o->cb(err, o->arg);
 }
@@ -480,6 +484,30 @@ wpd_hop *wpd_ctr_stop_async(wpd_ctr *c, long grace_ms, wpd_harness_done_fn cb, v
     return &o->h;
 }
 
+static void on_o_inspect(void *arg, const wpd_ctr_info *info, const wpd_error *err)
+{
+    one_op *o = arg;
+    if (!err && info->running) {
+        wpd_error e;
+        wpd_error_set(&e, WPD_ERR_USAGE, 0, "still running (stop it or wait for its exit first)");
+        one_finish(o, &e);
+        return;
+    }
+    if (!err)
+        o->exit_code = (int)info->exit_code;
+    one_finish(o, err);
+}
+
+wpd_hop *wpd_ctr_exit_code_async(wpd_ctr *c, wpd_exit_fn cb, void *arg)
+{
+    one_op *o = cb ? one_new(c, ONE_EXIT, NULL, arg) : NULL;
+    if (!o)
+        return NULL;
+    o->ecb = cb;
+    o->call = wpd_ctr_inspect(c->s->e, c->id, on_o_inspect, o);
+    return &o->h;
+}
+
 /* ---- the blocking forms ------------------------------------------------------- */
 
 typedef struct one_sync {
@@ -576,21 +604,28 @@ int wpd_ctr_stop(wpd_ctr *c, long grace_ms, wpd_error *err)
     return sync_wait(c, &os, NULL, NULL, err);
 }
 
+static void on_sync_exit(wpd_ctr *c, int exit_code, const wpd_error *err, void *arg)
+{
+    one_sync *os = arg;
+    (void)c;
+    if (err) {
+        os->failed = true;
+        os->err = *err;
+    }
+    os->len = (size_t)(unsigned)exit_code;
+    os->done = true;
+}
+
 int wpd_ctr_exit_code(wpd_ctr *c, int *exit_code, wpd_error *err)
 {
     if (check_ctr(c, "wpd_ctr_exit_code", err) != 0)
         return -1;
-    bool running = false;
-    int64_t code = 0;
-    if (hx_sync_inspect(c->s->e, c->id, &running, &code, NULL, NULL, err) != 0)
-        return wpd_error_prefix(err, "wpd_ctr_exit_code: %s", c->short_id);
-    if (running)
-        return wpd_error_set(err, WPD_ERR_USAGE, 0,
-                             "wpd_ctr_exit_code: %s is still running (stop it or wait for its "
-                             "exit first)",
-                             c->short_id);
+    one_sync os = {0};
+    wpd_ctr_exit_code_async(c, on_sync_exit, &os);
+    if (sync_wait(c, &os, NULL, NULL, err) != 0)
+        return -1;
     if (exit_code)
-        *exit_code = (int)code;
+        *exit_code = (int)(unsigned)os.len;
     return 0;
 }
 

@@ -208,6 +208,8 @@ WPD_EXPORT wpd_hop *wpd_ctr_stop_async(wpd_ctr *c, long grace_ms, wpd_harness_do
                                        void *arg);
 /* After it stopped; still running: -1 with WPD_ERR_USAGE. */
 WPD_EXPORT int wpd_ctr_exit_code(wpd_ctr *c, int *exit_code, wpd_error *err);
+typedef void (*wpd_exit_fn)(wpd_ctr *c, int exit_code, const wpd_error *err, void *arg);
+WPD_EXPORT wpd_hop *wpd_ctr_exit_code_async(wpd_ctr *c, wpd_exit_fn cb, void *arg);
 /* Forced remove with volumes; NULL-safe; the pointer is invalid afterwards
  * (also when -1 is returned: the session's close and the sweep retry). */
 WPD_EXPORT int wpd_ctr_terminate(wpd_ctr *c, wpd_error *err);
@@ -218,6 +220,11 @@ WPD_EXPORT wpd_hop *wpd_ctr_terminate_async(wpd_ctr *c, wpd_harness_done_fn cb, 
 WPD_EXPORT wpd_net *wpd_net_create(wpd_session *s, const char *name, wpd_error *err);
 WPD_EXPORT const char *wpd_net_name(const wpd_net *n);
 WPD_EXPORT int wpd_net_remove(wpd_net *n, wpd_error *err);
+typedef void (*wpd_net_fn)(wpd_net *n, const wpd_error *err, void *arg);
+WPD_EXPORT wpd_hop *wpd_net_create_async(wpd_session *s, const char *name, wpd_net_fn cb,
+                                         void *arg);
+/* The network is freed before cb runs, also when the removal failed. */
+WPD_EXPORT wpd_hop *wpd_net_remove_async(wpd_net *n, wpd_harness_done_fn cb, void *arg);
 
 /* ---- the sweep by hand (`wpdock cleanup --harness [--session ID]`) ------
  * On a connected engine: session_id NULL removes what carries

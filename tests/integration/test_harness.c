@@ -590,6 +590,7 @@ END_TEST
 
 typedef struct async_res {
     volatile bool done;
+    wpd_net *net;
     size_t len;
     char data[64];
     wpd_ctr *c;
@@ -1116,6 +1117,28 @@ static void on_data_async(wpd_ctr *c, const char *data, size_t len, const wpd_er
     a->done = 1;
 }
 
+static void on_exit_async(wpd_ctr *c, int code, const wpd_error *err, void *arg)
+{
+    async_res *a = arg;
+    (void)c;
+    a->calls++;
+    ck_assert_msg(!err, "%s", err ? err->message : "");
+    a->len = (size_t)code;
+    a->done = 1;
+}
+
+static void on_net_async(wpd_net *n, const wpd_error *err, void *arg)
+{
+    async_res *a = arg;
+    a->calls++;
+    a->net = n;
+    if (err) {
+        a->failed = true;
+        a->err = *err;
+    }
+    a->done = 1;
+}
+
 static volatile bool flag_done;
 static void on_run_flag(wpd_ctr *c, const wpd_error *err, void *arg)
 {
@@ -1161,6 +1184,28 @@ START_TEST(async_ops_and_close)
     wpd_ctr_stop_async(c, 0, on_term_async, &st);
     while (!st.done)
         wpd_reactor_run_until(rx, (const volatile bool *)&st.done);
+    async_res ex = {0};
+    wpd_ctr_exit_code_async(c, on_exit_async, &ex);
+    while (!ex.done)
+        wpd_reactor_run_until(rx, (const volatile bool *)&ex.done);
+    ck_assert_int_eq(ex.calls, 1);
+    ck_assert_int_eq(ex.len, 137);
+    /* networks */
+    async_res nc = {0}, nr = {0};
+    wpd_net_create_async(s, NULL, on_net_async, &nc);
+    ck_assert_int_eq(nc.calls, 0);
+    while (!nc.done)
+        wpd_reactor_run_until(rx, (const volatile bool *)&nc.done);
+    ck_assert_int_eq(count_session("networks", wpd_session_id(s)), 1);
+    wpd_net_remove_async(nc.net, on_term_async, &nr);
+    while (!nr.done)
+        wpd_reactor_run_until(rx, (const volatile bool *)&nr.done);
+    ck_assert_int_eq(count_session("networks", wpd_session_id(s)), 0);
+    async_res bad = {0};
+    wpd_net_create_async(s, "-bad name", on_net_async, &bad);
+    while (!bad.done)
+        wpd_reactor_run_until(rx, (const volatile bool *)&bad.done);
+    ck_assert(bad.failed && bad.err.kind == WPD_ERR_INPUT);
     async_res t = {0};
     wpd_ctr_terminate_async(c, on_term_async, &t);
     while (!t.done)
