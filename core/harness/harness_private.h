@@ -196,6 +196,7 @@ struct wpd_spec {
     wpd_wait **waits;
     size_t n_waits;
     long timeout_ms;
+    int64_t memory; /* bytes, 0 = no limit */
     wpd_line_fn on_line;
     void *on_line_arg;
     char *sticky; /* the first setter error */

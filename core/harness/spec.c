@@ -445,6 +445,17 @@ int wpd_spec_timeout(wpd_spec *sp, long ms)
     return 0;
 }
 
+int wpd_spec_memory(wpd_spec *sp, long long bytes)
+{
+    if (!sp)
+        return -1;
+    if (bytes < 6 * 1024 * 1024)
+        return sticky(sp, "wpd_spec_memory: %lld bytes is below the engines' minimum of 6 MiB",
+                      bytes);
+    sp->memory = bytes;
+    return 0;
+}
+
 int wpd_spec_on_line(wpd_spec *sp, wpd_line_fn fn, void *arg)
 {
     if (!sp)
@@ -514,6 +525,7 @@ wpd_spec *hx_spec_clone(const wpd_spec *sp)
     c->user = sp->user ? wpd_xstrdup(sp->user) : NULL;
     c->workdir = sp->workdir ? wpd_xstrdup(sp->workdir) : NULL;
     c->timeout_ms = sp->timeout_ms;
+    c->memory = sp->memory;
     c->on_line = sp->on_line;
     c->on_line_arg = sp->on_line_arg;
     c->sticky = sp->sticky ? wpd_xstrdup(sp->sticky) : NULL;
@@ -609,6 +621,11 @@ char *hx_create_body(const wpd_spec *sp, const wpd_session *s)
             wpd_jw_arr_end(&w);
         }
         wpd_jw_obj_end(&w);
+    }
+    if (sp->memory) {
+        /* no swap on top: the limit is what the process gets */
+        wpd_jw_kint(&w, "Memory", sp->memory);
+        wpd_jw_kint(&w, "MemorySwap", sp->memory);
     }
     if (sp->n_tmpfs) {
         wpd_jw_key(&w, "Tmpfs");

@@ -106,6 +106,8 @@ WPD_EXPORT int wpd_spec_healthcheck(wpd_spec *sp, const char *const *test, long 
 /* Takes ownership of w, also on error (NULL: a sticky out-of-memory error).
  * Several waits attached to one spec must all hold (as wpd_wait_all). */
 WPD_EXPORT int wpd_spec_wait(wpd_spec *sp, wpd_wait *w);
+/* A memory limit (at least 6 MiB), without swap on top. */
+WPD_EXPORT int wpd_spec_memory(wpd_spec *sp, long long bytes);
 /* create .. ready, default 60000 ms. */
 WPD_EXPORT int wpd_spec_timeout(wpd_spec *sp, long ms);
 /* Every log line of the container, from its start until it is terminated,

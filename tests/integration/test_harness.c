@@ -181,6 +181,32 @@ START_TEST(fail_fast)
 }
 END_TEST
 
+/* fail fast on an OOM kill during the wait */
+START_TEST(fail_fast_oom)
+{
+    wpd_session *s = open_s();
+    wpd_spec *sp = shell_spec("echo allocating; exec dd if=/dev/zero of=/dev/null bs=64M count=1");
+    wpd_spec_memory(sp, 16 * 1024 * 1024);
+    wpd_spec_wait(sp, wpd_wait_log("never printed", 1));
+    wpd_error err;
+    long long t0 = now_ms();
+    ck_assert_ptr_null(wpd_ctr_run(s, sp, &err));
+    ck_assert_msg(now_ms() - t0 < 5000, "failed after %lld ms", now_ms() - t0);
+    /* Podman 4.3 on cgroup v1 never sets OOMKilled: exit code 137 only */
+    ck_assert_msg(strstr(err.message, tu_engine_is_podman() ? "exit code 137" : "OOM-killed"), "%s",
+                  err.message);
+    ck_assert_msg(strstr(err.message, "allocating"), "%s", err.message);
+    ck_assert_int_eq(count_session("containers", wpd_session_id(s)), 0);
+    wpd_spec_free(sp);
+    sp = wpd_spec_new(IMG);
+    ck_assert_int_eq(wpd_spec_memory(sp, 1024), -1);
+    ck_assert_ptr_null(wpd_ctr_run(s, sp, &err));
+    ck_assert_msg(strstr(err.message, "wpd_spec_memory"), "%s", err.message);
+    wpd_spec_free(sp);
+    close_s(s);
+}
+END_TEST
+
 /* 3. a wait that never holds ends at the deadline */
 START_TEST(timeout)
 {
@@ -1275,6 +1301,7 @@ int main(void)
     Suite *s = suite_create("harness");
     ADD(s, log_wait);
     ADD(s, fail_fast);
+    ADD(s, fail_fast_oom);
     ADD(s, timeout);
     ADD(s, port_race);
     ADD(s, exec_streams);
