@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -367,6 +368,8 @@ static pid_t session_child(bool no_watchdog, char id[64])
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         setpgid(0, 0);
+        /* a failed assertion in the test must not leave it waiting forever */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(p[0]);
         if (no_watchdog)
             setenv("WPDOCK_HARNESS_NO_WATCHDOG", "1", 1);
