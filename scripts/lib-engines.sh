@@ -199,13 +199,16 @@ wpd_cli() {
 # ---------------------------------------------------------------- test leftovers
 # wpd_leftovers HOST: print "container <id> <name>", "network <name>" and
 # "volume <name>" lines for what a test run leaves behind on the engine at
-# HOST: containers labelled wp_uuid or wpdock.engines, networks and volumes
-# whose names start with wp_. Fails if the engine cannot be listed.
+# HOST: containers labelled wp_uuid, wpdock.engines or io.wpdock.session (the
+# test harness's), networks and volumes whose names start with wp_. Fails if
+# the engine cannot be listed.
 wpd_leftovers() {
     local host=$1 out
     out=$(wpd_cli "$host" ps -a --filter label=wp_uuid --format '{{.ID}} {{.Names}}') || return 1
     [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/container /'
     out=$(wpd_cli "$host" ps -a --filter label=wpdock.engines --format '{{.ID}} {{.Names}}') || return 1
+    [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/container /'
+    out=$(wpd_cli "$host" ps -a --filter label=io.wpdock.session --format '{{.ID}} {{.Names}}') || return 1
     [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/container /'
     out=$(wpd_cli "$host" network ls --filter name=wp_ --format '{{.Name}}') || return 1
     printf '%s\n' "$out" | grep '^wp_' | sed 's/^/network /' || true
