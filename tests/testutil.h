@@ -23,6 +23,9 @@ const char *tu_env(const char *name, const char *def);
  *   WPDOCK_TEST_ENGINE_CERT_PATH  ca.pem/cert.pem/key.pem for tcp:// (default
  *                                 $WPDOCK_DOCKER_CERT_PATH when the host is
  *                                 $WPDOCK_DOCKER_TLS_HOST)
+ *   WPDOCK_TEST_ENGINE_DIRECT     unix:// endpoint of the same engine, for the
+ *                                 tests' own requests when the host is a
+ *                                 tunnel (ssh://) they cannot speak
  */
 const char *tu_engine_host(void);
 const char *tu_engine_kind(void);

@@ -1,13 +1,14 @@
 /* relay.c - see relay.h. A pair is curl's accepted end and the plugin's
- * socket, two bufferevents copying into each other; a side that reads
- * faster than the other writes stops reading past RELAY_HIGH bytes. When
- * either side ends, what is still buffered for the other is written, then
- * both close. */
+ * socket; each direction has a buffer: what one side reads is written to
+ * the other with send(MSG_NOSIGNAL) (a peer that went away is an error, not
+ * a SIGPIPE in the caller's process), the rest waits for the other side to
+ * become writable, and a side stops being read while more than RELAY_HIGH
+ * bytes wait for the other. When a side ends, what is still buffered for
+ * the other is written, then both close. */
 #include "io/relay.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,18 @@
 #include "util/buf.h"
 
 #define RELAY_HIGH ((size_t)1 << 20)
-#define RELAY_LOW ((size_t)256 << 10)
+
+typedef struct relay_side {
+    struct relay_pair *p;
+    int fd;
+    struct event rd, wr;
+    struct evbuffer *out; /* bytes waiting to be written to this side */
+    int eof;              /* this side ended (read 0 or an error) */
+} relay_side;
 
 typedef struct relay_pair {
     struct wpd_relay *rl;
-    struct bufferevent *side[2]; /* 0: curl's end, 1: the plugin's socket */
-    int closing;                 /* a side ended: flush, then free */
+    relay_side side[2]; /* 0: curl's end, 1: the plugin's socket */
     struct relay_pair *prev, *next;
 } relay_pair;
 
@@ -47,54 +54,86 @@ static void pair_free(relay_pair *p)
     if (p->next)
         p->next->prev = p->prev;
     rl->n_pairs--;
-    bufferevent_free(p->side[0]);
-    bufferevent_free(p->side[1]);
+    for (int i = 0; i < 2; i++) {
+        event_del(&p->side[i].rd);
+        event_del(&p->side[i].wr);
+        evbuffer_free(p->side[i].out);
+        close(p->side[i].fd);
+    }
     free(p);
 }
 
-static int side_of(const relay_pair *p, const struct bufferevent *bev)
+/* Write what waits for side s; -1 when s cannot take it any more. */
+static int flush_side(relay_side *s)
 {
-    return p->side[0] == bev ? 0 : 1;
+    while (evbuffer_get_length(s->out) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(s->out, -1, NULL, &v, 1) < 1)
+            break;
+        ssize_t n = send(s->fd, v.iov_base, v.iov_len, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(&s->wr, NULL);
+            return 0;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        evbuffer_drain(s->out, (size_t)n);
+    }
+    event_del(&s->wr);
+    return 0;
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* After any change: end the pair when nothing more can move, throttle. */
+static void settle(relay_pair *p)
 {
-    relay_pair *p = arg;
-    struct bufferevent *other = p->side[!side_of(p, bev)];
-    struct evbuffer *out = bufferevent_get_output(other);
-    evbuffer_add_buffer(out, bufferevent_get_input(bev));
-    if (evbuffer_get_length(out) > RELAY_HIGH)
-        bufferevent_disable(bev, EV_READ); /* until other drains (on_write) */
-}
-
-static void on_write(struct bufferevent *bev, void *arg)
-{
-    relay_pair *p = arg;
-    if (p->closing) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    for (int i = 0; i < 2; i++) {
+        relay_side *s = &p->side[i], *o = &p->side[!i];
+        /* a side that ended and has nothing left for the other: done */
+        if (s->eof && evbuffer_get_length(o->out) == 0) {
             pair_free(p);
-        return;
+            return;
+        }
+        if (!s->eof && !o->eof && evbuffer_get_length(o->out) <= RELAY_HIGH)
+            event_add(&s->rd, NULL);
+        else
+            event_del(&s->rd);
     }
-    bufferevent_enable(p->side[!side_of(p, bev)], EV_READ);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
-    relay_pair *p = arg;
-    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+    (void)fd;
+    (void)what;
+    relay_side *s = arg;
+    relay_pair *p = s->p;
+    relay_side *o = &p->side[s == &p->side[0]];
+    int n = evbuffer_read(o->out, s->fd, 65536);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
-    struct bufferevent *other = p->side[!side_of(p, bev)];
-    /* what the ended side sent last still goes to the other */
-    if (what & BEV_EVENT_EOF)
-        evbuffer_add_buffer(bufferevent_get_output(other), bufferevent_get_input(bev));
-    bufferevent_disable(bev, EV_READ | EV_WRITE);
-    bufferevent_disable(other, EV_READ);
-    if (p->closing || evbuffer_get_length(bufferevent_get_output(other)) == 0) {
-        pair_free(p);
-        return;
+    if (n <= 0)
+        s->eof = 1;
+    if (evbuffer_get_length(o->out) > 0 && flush_side(o) != 0) {
+        o->eof = 1; /* the other side is gone: what it was sent is lost */
+        evbuffer_drain(o->out, evbuffer_get_length(o->out));
+        evbuffer_drain(s->out, evbuffer_get_length(s->out));
     }
-    p->closing = 1;
-    bufferevent_setwatermark(other, EV_WRITE, 0, 0);
+    settle(p);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    relay_side *s = arg;
+    if (flush_side(s) != 0) {
+        s->eof = 1;
+        evbuffer_drain(s->out, evbuffer_get_length(s->out));
+        relay_side *o = &s->p->side[s == &s->p->side[0]];
+        evbuffer_drain(o->out, evbuffer_get_length(o->out));
+    }
+    settle(s->p);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -110,28 +149,20 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     int pfd = rl->fds[0];
     memmove(rl->fds, rl->fds + 1, --rl->n_fds * sizeof *rl->fds);
+    evutil_make_socket_nonblocking(fd);
     evutil_make_socket_nonblocking(pfd);
     struct event_base *base = wpd_reactor_base(rl->r);
     relay_pair *p = wpd_xcalloc(1, sizeof *p);
     p->rl = rl;
-    p->side[0] = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-    p->side[1] = bufferevent_socket_new(base, pfd, BEV_OPT_CLOSE_ON_FREE);
-    if (!p->side[0] || !p->side[1]) {
-        if (p->side[0])
-            bufferevent_free(p->side[0]);
-        else
-            close(fd);
-        if (p->side[1])
-            bufferevent_free(p->side[1]);
-        else
-            close(pfd);
-        free(p);
-        return;
-    }
+    int fds[2] = {fd, pfd};
     for (int i = 0; i < 2; i++) {
-        bufferevent_setcb(p->side[i], on_read, on_write, on_event, p);
-        bufferevent_setwatermark(p->side[i], EV_WRITE, RELAY_LOW, 0);
-        bufferevent_enable(p->side[i], EV_READ | EV_WRITE);
+        relay_side *sd = &p->side[i];
+        sd->p = p;
+        sd->fd = fds[i];
+        sd->out = evbuffer_new();
+        event_assign(&sd->rd, base, sd->fd, EV_READ | EV_PERSIST, on_readable, sd);
+        event_assign(&sd->wr, base, sd->fd, EV_WRITE | EV_PERSIST, on_writable, sd);
+        event_add(&sd->rd, NULL);
     }
     p->next = rl->pairs;
     if (rl->pairs)

@@ -49,7 +49,7 @@ static inline const char *engine_lookup(void *ctx, const char *name)
     (void)ctx;
     if (strcmp(name, "DOCKER_CERT_PATH") == 0)
         return tu_engine_cert_path();
-    return NULL;
+    return getenv(name); /* the transport's own settings (WPDOCK_SSH_COMMAND) */
 }
 
 static inline bool podman(void)

@@ -32,12 +32,14 @@ static char *endpoint(const char *path)
     return wpd_xasprintf("ssh://root@127.0.0.1:%s%s", getenv("WPDOCK_SSH_PORT"), path ? path : "");
 }
 
+static const char *extra_env = ""; /* more assignments for run_ssh */
+
 /* `wpdock ARGS` with DOCKER_HOST=host and WPDOCK_SSH_COMMAND = `ssh -F
  * the test config` plus extra ssh options. */
 static int run_ssh(const char *host, const char *ssh_opts, const char *args, char **out, char **err)
 {
-    char *env = wpd_xasprintf("DOCKER_HOST='%s' WPDOCK_SSH_COMMAND='ssh -F %s/config %s'", host,
-                              ssh_dir(), ssh_opts ? ssh_opts : "");
+    char *env = wpd_xasprintf("DOCKER_HOST='%s' WPDOCK_SSH_COMMAND='ssh -F %s/config %s' %s", host,
+                              ssh_dir(), ssh_opts ? ssh_opts : "", extra_env);
     int rc = tu_cli(env, args, out, err);
     free(env);
     return rc;
@@ -88,9 +90,22 @@ static void info_over_ssh(const char *path, const char *kind)
     assert_no_ssh_left();
 }
 
-START_TEST(docker_through_dial_stdio)
+START_TEST(docker_through_its_forwarded_socket)
 {
     info_over_ssh(NULL, "docker");
+}
+END_TEST
+
+static void stage_over_ssh(const char *path);
+
+/* WPDOCK_SSH_DIAL_STDIO=1: every connection a `docker system dial-stdio`
+ * session; a stage of 16 steps still logs in once */
+START_TEST(docker_through_dial_stdio)
+{
+    extra_env = "WPDOCK_SSH_DIAL_STDIO=1";
+    info_over_ssh(NULL, "docker");
+    stage_over_ssh(NULL);
+    extra_env = "";
 }
 END_TEST
 
@@ -252,6 +267,7 @@ int main(void)
     Suite *s = suite_create("transport_ssh");
     TCase *tc = tcase_create("ssh");
     tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, docker_through_its_forwarded_socket);
     tcase_add_test(tc, docker_through_dial_stdio);
     tcase_add_test(tc, podman_through_its_socket);
     tcase_add_test(tc, stage_on_one_login_docker);

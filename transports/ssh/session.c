@@ -2,7 +2,9 @@
  * connect() starts a master connection (ssh -M, ControlPath in a private
  * directory) and checks the remote end once; every connection then rides
  * on it without a handshake: with a socket path the master forwards it to
- * a local socket (-L local:remote) that connect() dials; without one each
+ * a local socket (-L local:remote) that connect() dials; without one the
+ * socket the remote docker CLI uses (`docker context inspect`) is
+ * forwarded the same way when it is a unix socket, and otherwise each
  * connection is a `docker system dial-stdio` session on a socketpair. All
  * ssh processes are children that die with wpdock (PR_SET_PDEATHSIG) and
  * are ended and reaped by close(). */
@@ -98,9 +100,10 @@ static void start_argv(argv_b *a, const ssh_session *s)
     }
 }
 
-/* Fork and exec a.v with stdin/stdout on io (-1: /dev/null) and stderr on
- * errfd (-1: /dev/null); the child dies with us. */
-static pid_t spawn(argv_b *a, int io, int errfd)
+/* Fork and exec a.v with stdin and stdout on io (-1: /dev/null), stdout on
+ * outfd instead when that is set, and stderr on errfd (-1: /dev/null); the
+ * child dies with us. */
+static pid_t spawn(argv_b *a, int io, int errfd, int outfd)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -111,7 +114,7 @@ static pid_t spawn(argv_b *a, int io, int errfd)
         _exit(127);
     int null = open("/dev/null", O_RDWR);
     dup2(io >= 0 ? io : null, 0);
-    dup2(io >= 0 ? io : null, 1);
+    dup2(outfd >= 0 ? outfd : io >= 0 ? io : null, 1);
     dup2(errfd >= 0 ? errfd : null, 2);
     /* descriptors of wpdock (engine connections) stay out of ssh */
     for (int fd = 3; fd < 1024; fd++)
@@ -174,9 +177,10 @@ static int is_socket(const char *path)
     return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-/* Run ssh over the master with a remote command; its exit status, stderr
- * in said. */
-static int remote(ssh_session *s, const char *const *cmd, char *said, size_t saidlen)
+/* Run ssh over the master with a remote command; its exit status, its
+ * first line of output in out (may be NULL), stderr in said. */
+static int remote_out(ssh_session *s, const char *const *cmd, char *out, size_t outlen, char *said,
+                      size_t saidlen)
 {
     argv_b a;
     start_argv(&a, s);
@@ -187,7 +191,10 @@ static int remote(ssh_session *s, const char *const *cmd, char *said, size_t sai
     char ef[320];
     snprintf(ef, sizeof ef, "%s/remote.err", s->dir);
     int efd = open(ef, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    pid_t pid = spawn(&a, -1, efd);
+    char of[320];
+    snprintf(of, sizeof of, "%s/remote.out", s->dir);
+    int ofd = out ? open(of, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    pid_t pid = spawn(&a, -1, efd, ofd);
     int st = 0;
     while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
@@ -196,9 +203,44 @@ static int remote(ssh_session *s, const char *const *cmd, char *said, size_t sai
         close(efd);
     }
     unlink(ef);
+    if (out) {
+        out[0] = '\0';
+        if (ofd >= 0) {
+            ssize_t n = pread(ofd, out, outlen - 1, 0);
+            out[n > 0 ? n : 0] = '\0';
+            out[strcspn(out, "\r\n")] = '\0';
+            close(ofd);
+        }
+        unlink(of);
+    }
     if (pid < 0)
         return 127;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int remote(ssh_session *s, const char *const *cmd, char *said, size_t saidlen)
+{
+    return remote_out(s, cmd, NULL, 0, said, saidlen);
+}
+
+/* Ask the master to forward the remote socket at path to s->local. */
+static int forward(ssh_session *s, const char *path)
+{
+    argv_b a;
+    start_argv(&a, s);
+    char fwd[1400];
+    snprintf(fwd, sizeof fwd, "%s:%s", s->local, path);
+    add(&a, "-O");
+    add(&a, "forward");
+    add(&a, "-L");
+    add(&a, fwd);
+    add(&a, "--");
+    add(&a, s->t.host);
+    pid_t pid = spawn(&a, -1, -1, -1);
+    int st = 0;
+    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && is_socket(s->local) ? 0 : -1;
 }
 
 static int start_master(ssh_session *s, char *err, size_t errlen)
@@ -222,7 +264,7 @@ static int start_master(ssh_session *s, char *err, size_t errlen)
     char ef[320];
     snprintf(ef, sizeof ef, "%s/master.err", s->dir);
     int efd = open(ef, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    s->master = spawn(&a, -1, efd);
+    s->master = spawn(&a, -1, efd, -1);
     if (s->master < 0) {
         s->master = 0;
         snprintf(err, errlen, "cannot start ssh: %s", strerror(errno));
@@ -283,6 +325,7 @@ static int ensure_ready(ssh_session *s, char *err, size_t errlen)
         unlink(s->local);
     }
     s->ready = 0;
+    s->forwarded = 0;
     if (start_master(s, err, errlen) != 0)
         return -1;
     char said[400] = "";
@@ -299,8 +342,21 @@ static int ensure_ready(ssh_session *s, char *err, size_t errlen)
             return -1;
         }
     } else {
+        /* where the remote docker CLI would connect: a unix socket there is
+         * forwarded like an explicit path (no process per connection);
+         * anything else goes through dial-stdio */
+        const char *ctx[] = {
+            "docker", "context", "inspect", "--format", "'{{.Endpoints.docker.Host}}'", NULL};
+        char where[400] = "";
+        int rc = s->t.dial_stdio ? 1 : remote_out(s, ctx, where, sizeof where, said, sizeof said);
+        if (rc == 0 && strncmp(where, "unix:///", 8) == 0 && !strpbrk(where + 7, "'\"\\;&|`$ \t") &&
+            forward(s, where + 7) == 0) {
+            s->forwarded = 1;
+            s->ready = 1;
+            return 0;
+        }
         const char *cmd[] = {"command", "-v", "docker", NULL};
-        int rc = remote(s, cmd, said, sizeof said);
+        rc = remote(s, cmd, said, sizeof said);
         if (rc == 1 || rc == 127) {
             snprintf(err, errlen,
                      "the docker CLI is not installed on %s: ssh://%s without a path runs `docker "
@@ -334,15 +390,15 @@ int ssh_session_connect(ssh_session *s, char *err, size_t errlen)
     reap(s);
     if (ensure_ready(s, err, errlen) != 0)
         return -1;
-    if (s->t.path[0]) {
+    if (s->t.path[0] || s->forwarded) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa;
         memset(&sa, 0, sizeof sa);
         sa.sun_family = AF_UNIX;
         snprintf(sa.sun_path, sizeof sa.sun_path, "%.*s", (int)sizeof sa.sun_path - 1, s->local);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-            snprintf(err, errlen, "cannot reach the ssh forward of %s on %s: %s", s->t.path,
-                     s->t.label, strerror(errno));
+            snprintf(err, errlen, "cannot reach the ssh forward of %s on %s: %s",
+                     s->t.path[0] ? s->t.path : "the docker socket", s->t.label, strerror(errno));
             if (fd >= 0)
                 close(fd);
             return -1;
@@ -366,7 +422,7 @@ int ssh_session_connect(ssh_session *s, char *err, size_t errlen)
     add(&a, "docker");
     add(&a, "system");
     add(&a, "dial-stdio");
-    pid_t pid = spawn(&a, sv[1], -1);
+    pid_t pid = spawn(&a, sv[1], -1, -1);
     close(sv[1]);
     if (pid < 0) {
         snprintf(err, errlen, "cannot start ssh: %s", strerror(errno));

@@ -2,9 +2,12 @@
  * as the docker CLI's: the system's ssh client (WPDOCK_SSH_COMMAND, default
  * "ssh", run like git's GIT_SSH_COMMAND) reaches the remote engine, so the
  * user's ~/.ssh/config, agent, keys and known_hosts apply. Without a path
- * the remote dockerd answers through `docker system dial-stdio`; with a
- * path, that socket (a Podman socket, say). One master connection per
- * engine carries every connection (session.c). ABI 1.1: connect(). */
+ * the remote dockerd answers as the docker CLI there would reach it: its
+ * unix socket forwarded (found with `docker context inspect`), else
+ * `docker system dial-stdio` per connection (always with
+ * WPDOCK_SSH_DIAL_STDIO=1); with a path, that socket (a Podman socket, say).
+ * One master connection per engine carries every connection (session.c).
+ * ABI 1.1: connect(). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +106,9 @@ static int ssh_open(const char *endpoint, const wpd_transport_options *options,
     const char *cmd =
         options && options->lookup ? options->lookup(options->ctx, "WPDOCK_SSH_COMMAND") : NULL;
     snprintf(t.command, sizeof t.command, "%s", cmd && *cmd ? cmd : "ssh");
+    const char *ds =
+        options && options->lookup ? options->lookup(options->ctx, "WPDOCK_SSH_DIAL_STDIO") : NULL;
+    t.dial_stdio = ds && strcmp(ds, "1") == 0;
     ssh_session *s = ssh_session_new(&t, err, errlen);
     if (!s)
         return -1;

@@ -14,6 +14,7 @@ typedef struct ssh_target {
     int port;           /* 0 = ssh's default */
     char path[1024];    /* remote engine socket; "" = docker system dial-stdio */
     char command[1024]; /* WPDOCK_SSH_COMMAND, default "ssh" */
+    int dial_stdio;     /* WPDOCK_SSH_DIAL_STDIO=1: never forward the docker socket */
     char label[1500];   /* "user@host:port" for messages */
 } ssh_target;
 
@@ -24,6 +25,7 @@ typedef struct ssh_session {
     char local[300];   /* path mode: the master's forward of the remote socket */
     pid_t master;      /* 0 = not started */
     int ready;         /* the master is up and the remote end was checked */
+    int forwarded;     /* no path given: the remote docker socket is forwarded to local */
     char failed[512];  /* set once the master could not be made: every connect says so */
     pid_t children[SSH_MAX_CHILDREN]; /* dial-stdio processes still running */
     size_t n_children;
