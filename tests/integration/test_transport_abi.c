@@ -183,6 +183,39 @@ START_TEST(connect_failure_in_the_plugins_words)
 }
 END_TEST
 
+/* TLS over the plugin's own connection: the mutual-TLS endpoint of Docker,
+ * dialled by the plugin, verified by the core. */
+START_TEST(tls_over_the_plugins_connection)
+{
+    const char *tls = getenv("WPDOCK_DOCKER_TLS_HOST"), *certs = getenv("WPDOCK_DOCKER_CERT_PATH");
+    ck_assert_msg(tls && strncmp(tls, "tcp://", 6) == 0 && certs && *certs,
+                  "WPDOCK_DOCKER_TLS_HOST and WPDOCK_DOCKER_CERT_PATH must name the TLS endpoint "
+                  "(scripts/engines-up)");
+    char *host = wpd_xasprintf("fixtls://%s", tls + 6);
+    char *d = fixture_dir("connect-tls");
+    char *env = wpd_xasprintf("WPDOCK_PLUGIN_PATH='%s' DOCKER_HOST='%s' DOCKER_CERT_PATH='%s'", d,
+                              host, certs);
+    char *out = NULL, *err = NULL;
+    int rc = tu_cli(env, "info", &out, &err);
+    ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+    ck_assert_msg(strstr(out, "fixtls 1.1.0") && strstr(out, "engine:       docker"), "info: %s",
+                  out);
+    free(out);
+    free(err);
+    free(env);
+    /* without the CA the core refuses the engine's certificate */
+    env = wpd_xasprintf("WPDOCK_PLUGIN_PATH='%s' DOCKER_HOST='%s' DOCKER_CERT_PATH='%s'", d, host,
+                        getenv("WPDOCK_DOCKER_BAD_CERT_PATH"));
+    rc = tu_cli(env, "info", &out, &err);
+    ck_assert_msg(rc != 0, "a foreign CA was accepted: %s", out);
+    free(out);
+    free(err);
+    free(env);
+    free(d);
+    free(host);
+}
+END_TEST
+
 /* A 1.0 descriptor (a trap where 1.1 has connect) works as before. */
 START_TEST(abi_1_0_descriptor_still_works)
 {
@@ -209,6 +242,7 @@ int main(void)
     tcase_add_test(tc, plugin_headers_are_sent);
     tcase_add_test(tc, connect_failure_in_the_plugins_words);
     tcase_add_test(tc, abi_1_0_descriptor_still_works);
+    tcase_add_test(tc, tls_over_the_plugins_connection);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
