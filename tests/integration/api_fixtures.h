@@ -130,7 +130,11 @@ static inline void setup(void)
     ck_assert_msg(R != NULL, "%s", err.message);
     char dir[4096];
     transports_dir(dir, sizeof dir);
-    REG = wpd_plugins_load((const char *[]){dir, NULL});
+    /* WPDOCK_PLUGIN_PATH first: the exec suite also runs through a plugin
+     * built out of tree (examples/plugin/run-installed) */
+    const char *extra = getenv("WPDOCK_PLUGIN_PATH");
+    REG = wpd_plugins_load(extra && *extra ? (const char *[]){extra, dir, NULL}
+                                           : (const char *[]){dir, NULL});
     E = wpd_engine_new(R, REG, "apitest", host, engine_lookup, NULL, &err);
     ck_assert_msg(E != NULL, "engine %s: %s", host, err.message);
     ck_assert_msg(wpd_engine_connect_sync(E, &err) == 0, "engine at %s unreachable: %s", host,
