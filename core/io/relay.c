@@ -217,11 +217,6 @@ void wpd_relay_push(wpd_relay *rl, int fd)
     rl->fds[rl->n_fds++] = fd;
 }
 
-size_t wpd_relay_active(const wpd_relay *rl)
-{
-    return rl->n_pairs;
-}
-
 void wpd_relay_free(wpd_relay *rl)
 {
     if (!rl)

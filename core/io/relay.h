@@ -21,8 +21,6 @@ wpd_relay *wpd_relay_new(wpd_reactor *r, char *name, size_t namelen, wpd_error *
 /* The plugin's connected socket for the next connection curl makes (the
  * relay owns and closes it). */
 void wpd_relay_push(wpd_relay *rl, int fd);
-/* Connections being relayed now (for tests). */
-size_t wpd_relay_active(const wpd_relay *rl);
 /* Closes the listener, every relayed connection and unused sockets. */
 void wpd_relay_free(wpd_relay *rl);
 
